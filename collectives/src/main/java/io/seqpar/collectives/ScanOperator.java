@@ -1,0 +1,96 @@
+package io.seqpar.collectives;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The associative operator of sequence-parallel linear attention on (log-decay, state) pairs
+ * (algorithms.md §2.1):
+ *
+ * <pre>
+ *   (G_a, S_a) ∘ (G_b, S_b) = (G_a + G_b,  diag(exp(G_b)) · S_a + S_b)      "a, then b"
+ *   identity                = (0, 0)
+ * </pre>
+ *
+ * G is a log-decay vector {@code [heads, dk]} (log Γ; 0 for plain attention), S a state {@code
+ * [heads, dk, dv]}, both float32, row-major. The operator is associative but not commutative.
+ * Because the decay is diagonal, each row (key dim) of S evolves on its own, so the operator can be
+ * applied to any row range {@code [rowFrom, rowTo)} independently — the basis of All-Scan's block
+ * pipeline.
+ *
+ * <p>Decays stay in log space; a factor {@code exp(G)} with {@code G < -87} is flushed to exact
+ * zero so float32 never enters subnormal slow paths (algorithms.md §6.4).
+ */
+public final class ScanOperator {
+  /** Below this log-decay the decay factor is exactly 0 (e^-87 is near float32's normal floor). */
+  public static final float LOG_DECAY_FLOOR = -87f;
+
+  private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+  private ScanOperator() {}
+
+  /**
+   * {@code exp(logDecay)}, flushed to 0 below {@link #LOG_DECAY_FLOOR}; never exp of a positive.
+   */
+  public static float decayFactor(final float logDecay) {
+    if (logDecay > 0f) {
+      throw new IllegalArgumentException("log-decay must be <= 0, got " + logDecay);
+    }
+    return logDecay < LOG_DECAY_FLOOR ? 0f : (float) Math.exp(logDecay);
+  }
+
+  /** Sets a pair to the identity (0, 0). */
+  public static void identity(final MemorySegment logDecay, final MemorySegment state) {
+    logDecay.fill((byte) 0);
+    state.fill((byte) 0);
+  }
+
+  /**
+   * {@code out = a ∘ b} on rows {@code [rowFrom, rowTo)} of every head. {@code out} may alias
+   * {@code a} or {@code b}. Any of the log segments may be null, meaning "no decay" (all zeros);
+   * {@code outLog} null skips the log update.
+   */
+  public static void combine(
+      final MemorySegment aLog,
+      final MemorySegment aState,
+      final MemorySegment bLog,
+      final MemorySegment bState,
+      final MemorySegment outLog,
+      final MemorySegment outState,
+      final int heads,
+      final int dk,
+      final int dv,
+      final int rowFrom,
+      final int rowTo) {
+    for (int h = 0; h < heads; h++) {
+      for (int i = rowFrom; i < rowTo; i++) {
+        final long g = (long) h * dk + i;
+        final float ga = aLog == null ? 0f : aLog.getAtIndex(F, g);
+        final float gb = bLog == null ? 0f : bLog.getAtIndex(F, g);
+        final float f = decayFactor(gb);
+        final long row = g * dv;
+        for (int j = 0; j < dv; j++) {
+          final float s = f * aState.getAtIndex(F, row + j) + bState.getAtIndex(F, row + j);
+          outState.setAtIndex(F, row + j, s);
+        }
+        if (outLog != null) {
+          outLog.setAtIndex(F, g, ga + gb);
+        }
+      }
+    }
+  }
+
+  /** {@code out = a ∘ b} over all rows. */
+  public static void combine(
+      final MemorySegment aLog,
+      final MemorySegment aState,
+      final MemorySegment bLog,
+      final MemorySegment bState,
+      final MemorySegment outLog,
+      final MemorySegment outState,
+      final int heads,
+      final int dk,
+      final int dv) {
+    combine(aLog, aState, bLog, bState, outLog, outState, heads, dk, dv, 0, dk);
+  }
+}

@@ -1,0 +1,251 @@
+package io.seqpar.worker.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Small single-threaded float32 matrix products on row-major heap arrays, the building block of the
+ * chunk kernels. Sizes are chunk-scale (tens to a few hundred), so there is no cache blocking: the
+ * operands of one chunk fit in L1/L2. The micro-kernel keeps a 4-row × 2-vector tile of C in
+ * registers (8 accumulators, 2 loads, 4 broadcasts: 14 of AVX2's 16 ymm registers) and streams rows
+ * of B.
+ *
+ * <p>{@link Tri} lets causal products skip the half of the work that the mask zeroes:
+ *
+ * <ul>
+ *   <li>{@code A_LOWER}: A[i,p] = 0 for p &gt; i, so row i only reads p ≤ i;
+ *   <li>{@code A_UPPER}: A[i,p] = 0 for p &lt; i, so row i only reads p ≥ i;
+ *   <li>{@code C_LOWER}: only C[i,j] with j ≤ i is wanted. Tiles wholly above the diagonal are
+ *       skipped and tiles crossing it are computed whole, so the caller must mask C afterwards.
+ * </ul>
+ *
+ * Every product accumulates in float32 (FMA). Nothing here allocates.
+ */
+final class Gemm {
+  static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+  static final int LANES = SPECIES.length();
+
+  /** Which triangle of an operand is known to be zero, or which part of C is wanted. */
+  enum Tri {
+    FULL,
+    A_LOWER,
+    A_UPPER,
+    C_LOWER
+  }
+
+  private Gemm() {}
+
+  /**
+   * {@code C[m×n] (+)= A[m×k] · B[k×n]}.
+   *
+   * @param accumulate add into C when true, overwrite when false
+   */
+  static void mul(
+      final float[] c,
+      final int cOff,
+      final int ldc,
+      final float[] a,
+      final int aOff,
+      final int lda,
+      final float[] b,
+      final int bOff,
+      final int ldb,
+      final int m,
+      final int n,
+      final int k,
+      final boolean accumulate,
+      final Tri tri) {
+    int i0 = 0;
+    for (; i0 + 4 <= m; i0 += 4) {
+      final int pLo = tri == Tri.A_UPPER ? i0 : 0;
+      final int pHi = tri == Tri.A_LOWER ? Math.min(k, i0 + 4) : k;
+      final int jHi = tri == Tri.C_LOWER ? Math.min(n, roundUp(i0 + 4)) : n;
+      rows4(
+          c,
+          cOff + i0 * ldc,
+          ldc,
+          a,
+          aOff + i0 * lda,
+          lda,
+          b,
+          bOff,
+          ldb,
+          jHi,
+          pLo,
+          pHi,
+          accumulate);
+      if (!accumulate && jHi < n) {
+        for (int r = 0; r < 4; r++) {
+          java.util.Arrays.fill(c, cOff + (i0 + r) * ldc + jHi, cOff + (i0 + r) * ldc + n, 0f);
+        }
+      }
+    }
+    for (; i0 < m; i0++) {
+      final int pLo = tri == Tri.A_UPPER ? i0 : 0;
+      final int pHi = tri == Tri.A_LOWER ? Math.min(k, i0 + 1) : k;
+      row1(c, cOff + i0 * ldc, a, aOff + i0 * lda, b, bOff, ldb, n, pLo, pHi, accumulate);
+    }
+  }
+
+  /** Four rows of C, columns [0, n), summing p over [pLo, pHi). */
+  private static void rows4(
+      final float[] c,
+      final int c0,
+      final int ldc,
+      final float[] a,
+      final int a0,
+      final int lda,
+      final float[] b,
+      final int bOff,
+      final int ldb,
+      final int n,
+      final int pLo,
+      final int pHi,
+      final boolean accumulate) {
+    final int c1 = c0 + ldc;
+    final int c2 = c1 + ldc;
+    final int c3 = c2 + ldc;
+    final int a1 = a0 + lda;
+    final int a2 = a1 + lda;
+    final int a3 = a2 + lda;
+    int j = 0;
+    for (; j + 2 * LANES <= n; j += 2 * LANES) {
+      final int jb = j + LANES;
+      FloatVector x00 = load(c, c0 + j, accumulate);
+      FloatVector x01 = load(c, c0 + jb, accumulate);
+      FloatVector x10 = load(c, c1 + j, accumulate);
+      FloatVector x11 = load(c, c1 + jb, accumulate);
+      FloatVector x20 = load(c, c2 + j, accumulate);
+      FloatVector x21 = load(c, c2 + jb, accumulate);
+      FloatVector x30 = load(c, c3 + j, accumulate);
+      FloatVector x31 = load(c, c3 + jb, accumulate);
+      for (int p = pLo; p < pHi; p++) {
+        final int bp = bOff + p * ldb + j;
+        final FloatVector b0 = FloatVector.fromArray(SPECIES, b, bp);
+        final FloatVector b1 = FloatVector.fromArray(SPECIES, b, bp + LANES);
+        final FloatVector v0 = FloatVector.broadcast(SPECIES, a[a0 + p]);
+        x00 = b0.fma(v0, x00);
+        x01 = b1.fma(v0, x01);
+        final FloatVector v1 = FloatVector.broadcast(SPECIES, a[a1 + p]);
+        x10 = b0.fma(v1, x10);
+        x11 = b1.fma(v1, x11);
+        final FloatVector v2 = FloatVector.broadcast(SPECIES, a[a2 + p]);
+        x20 = b0.fma(v2, x20);
+        x21 = b1.fma(v2, x21);
+        final FloatVector v3 = FloatVector.broadcast(SPECIES, a[a3 + p]);
+        x30 = b0.fma(v3, x30);
+        x31 = b1.fma(v3, x31);
+      }
+      x00.intoArray(c, c0 + j);
+      x01.intoArray(c, c0 + jb);
+      x10.intoArray(c, c1 + j);
+      x11.intoArray(c, c1 + jb);
+      x20.intoArray(c, c2 + j);
+      x21.intoArray(c, c2 + jb);
+      x30.intoArray(c, c3 + j);
+      x31.intoArray(c, c3 + jb);
+    }
+    for (; j + LANES <= n; j += LANES) {
+      FloatVector x0 = load(c, c0 + j, accumulate);
+      FloatVector x1 = load(c, c1 + j, accumulate);
+      FloatVector x2 = load(c, c2 + j, accumulate);
+      FloatVector x3 = load(c, c3 + j, accumulate);
+      for (int p = pLo; p < pHi; p++) {
+        final FloatVector bv = FloatVector.fromArray(SPECIES, b, bOff + p * ldb + j);
+        x0 = bv.fma(FloatVector.broadcast(SPECIES, a[a0 + p]), x0);
+        x1 = bv.fma(FloatVector.broadcast(SPECIES, a[a1 + p]), x1);
+        x2 = bv.fma(FloatVector.broadcast(SPECIES, a[a2 + p]), x2);
+        x3 = bv.fma(FloatVector.broadcast(SPECIES, a[a3 + p]), x3);
+      }
+      x0.intoArray(c, c0 + j);
+      x1.intoArray(c, c1 + j);
+      x2.intoArray(c, c2 + j);
+      x3.intoArray(c, c3 + j);
+    }
+    for (; j < n; j++) {
+      float s0 = accumulate ? c[c0 + j] : 0f;
+      float s1 = accumulate ? c[c1 + j] : 0f;
+      float s2 = accumulate ? c[c2 + j] : 0f;
+      float s3 = accumulate ? c[c3 + j] : 0f;
+      for (int p = pLo; p < pHi; p++) {
+        final float bv = b[bOff + p * ldb + j];
+        s0 = Math.fma(a[a0 + p], bv, s0);
+        s1 = Math.fma(a[a1 + p], bv, s1);
+        s2 = Math.fma(a[a2 + p], bv, s2);
+        s3 = Math.fma(a[a3 + p], bv, s3);
+      }
+      c[c0 + j] = s0;
+      c[c1 + j] = s1;
+      c[c2 + j] = s2;
+      c[c3 + j] = s3;
+    }
+  }
+
+  /** One row of C, columns [0, n), summing p over [pLo, pHi). */
+  private static void row1(
+      final float[] c,
+      final int c0,
+      final float[] a,
+      final int a0,
+      final float[] b,
+      final int bOff,
+      final int ldb,
+      final int n,
+      final int pLo,
+      final int pHi,
+      final boolean accumulate) {
+    int j = 0;
+    for (; j + LANES <= n; j += LANES) {
+      FloatVector x = load(c, c0 + j, accumulate);
+      for (int p = pLo; p < pHi; p++) {
+        x =
+            FloatVector.fromArray(SPECIES, b, bOff + p * ldb + j)
+                .fma(FloatVector.broadcast(SPECIES, a[a0 + p]), x);
+      }
+      x.intoArray(c, c0 + j);
+    }
+    for (; j < n; j++) {
+      float s = accumulate ? c[c0 + j] : 0f;
+      for (int p = pLo; p < pHi; p++) {
+        s = Math.fma(a[a0 + p], b[bOff + p * ldb + j], s);
+      }
+      c[c0 + j] = s;
+    }
+  }
+
+  /** {@code dst[cols×rows] = src[rows×cols]ᵀ}, {@code src} with leading dimension {@code ld}. */
+  static void transpose(
+      final float[] dst,
+      final float[] src,
+      final int srcOff,
+      final int ld,
+      final int rows,
+      final int cols) {
+    for (int i = 0; i < rows; i++) {
+      final int s = srcOff + i * ld;
+      for (int j = 0; j < cols; j++) {
+        dst[j * rows + i] = src[s + j];
+      }
+    }
+  }
+
+  /** {@code dst[cols×rows] = (diag(scale) · src[rows×cols])ᵀ}: row i of src scaled by scale[i]. */
+  static void transposeScaledRows(
+      final float[] dst, final float[] src, final float[] scale, final int rows, final int cols) {
+    for (int i = 0; i < rows; i++) {
+      final float f = scale[i];
+      final int s = i * cols;
+      for (int j = 0; j < cols; j++) {
+        dst[j * rows + i] = f * src[s + j];
+      }
+    }
+  }
+
+  private static FloatVector load(final float[] c, final int off, final boolean accumulate) {
+    return accumulate ? FloatVector.fromArray(SPECIES, c, off) : FloatVector.zero(SPECIES);
+  }
+
+  private static int roundUp(final int n) {
+    return (n + LANES - 1) / LANES * LANES;
+  }
+}
