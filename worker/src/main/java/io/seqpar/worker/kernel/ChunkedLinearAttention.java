@@ -98,7 +98,8 @@ public final class ChunkedLinearAttention {
   private int maskChunk = -1;
   private float maskLogLambda = Float.NaN;
   // Chunk-boundary states for backward, grown on demand (not per chunk).
-  private float[] states = new float[0];
+  private float[] ownStates = new float[0];
+  private float[] states; // the active chunk states of the current backward call
   // Decoupled-correction scratch, [L, dk], grown on demand.
   private float[] corr = new float[0];
 
@@ -178,10 +179,33 @@ public final class ChunkedLinearAttention {
       final float logLambda,
       final MemorySegment sIn,
       final int len) {
+    forward(o, sOut, q, k, v, g, logLambda, sIn, len, null);
+  }
+
+  /**
+   * Forward that also records the state entering every chunk into {@code cache} (if not null), for
+   * a backward call that then skips its recompute pass.
+   */
+  public void forward(
+      final MemorySegment o,
+      final MemorySegment sOut,
+      final MemorySegment q,
+      final MemorySegment k,
+      final MemorySegment v,
+      final MemorySegment g,
+      final float logLambda,
+      final MemorySegment sIn,
+      final int len,
+      final ChunkStates cache) {
     checkGates(g, logLambda);
     loadOrZero(state, 0, sIn);
+    final int stateLen = dk * dv;
+    final float[] rec = cache == null ? null : cache.prepare(len, dk, dv, chunk);
     for (int t0 = 0; t0 < len; t0 += chunk) {
       final int c = Math.min(chunk, len - t0);
+      if (rec != null) {
+        System.arraycopy(state, 0, rec, t0 / chunk * stateLen, stateLen);
+      }
       pack(qc, q, t0, c, dk);
       pack(kc, k, t0, c, dk);
       pack(vc, v, t0, c, dv);
@@ -192,6 +216,9 @@ public final class ChunkedLinearAttention {
       Gemm.mul(outc, 0, dv, qhat, 0, dk, state, 0, dv, c, dv, dk, true, FULL);
       advanceState(state, 0, c);
       unpack(o, outc, t0, c, dv);
+    }
+    if (rec != null) {
+      System.arraycopy(state, 0, rec, (len + chunk - 1) / chunk * stateLen, stateLen);
     }
     store(sOut, state, 0);
   }
@@ -284,6 +311,29 @@ public final class ChunkedLinearAttention {
       final MemorySegment sIn,
       final MemorySegment dsOut,
       final int len) {
+    backward(dQ, dK, dV, dG, dsIn, dO, q, k, v, g, logLambda, sIn, dsOut, len, null);
+  }
+
+  /**
+   * Backward using the chunk states {@code cached} by a forward call on the same inputs and {@code
+   * sIn}; recomputes them when {@code cached} is null or describes another slice.
+   */
+  public void backward(
+      final MemorySegment dQ,
+      final MemorySegment dK,
+      final MemorySegment dV,
+      final MemorySegment dG,
+      final MemorySegment dsIn,
+      final MemorySegment dO,
+      final MemorySegment q,
+      final MemorySegment k,
+      final MemorySegment v,
+      final MemorySegment g,
+      final float logLambda,
+      final MemorySegment sIn,
+      final MemorySegment dsOut,
+      final int len,
+      final ChunkStates cached) {
     checkGates(g, logLambda);
     if (mode == DecayMode.GLA && dG == null && len > 0) {
       throw new IllegalArgumentException("gla backward needs a dg output");
@@ -299,12 +349,16 @@ public final class ChunkedLinearAttention {
               + need
               + " floats of chunk states; use a larger chunk");
     }
-    if (states.length < need) {
-      states = new float[(int) need];
+    final boolean reuse = cached != null && cached.matches(len, dk, dv, chunk);
+    if (!reuse && ownStates.length < need) {
+      ownStates = new float[(int) need];
     }
+    states = reuse ? cached.states : ownStates;
     // Pass 1: the state entering every chunk, S_[0] = sIn, ..., S_[n] = final state.
-    loadOrZero(states, 0, sIn);
-    for (int ci = 0; ci < n; ci++) {
+    if (!reuse) {
+      loadOrZero(states, 0, sIn);
+    }
+    for (int ci = 0; ci < n && !reuse; ci++) {
       final int t0 = ci * chunk;
       final int c = Math.min(chunk, len - t0);
       pack(kc, k, t0, c, dk);
@@ -610,8 +664,7 @@ public final class ChunkedLinearAttention {
       }
     }
     scaleRows(s, off);
-    Gemm.transpose(sq, ktil, 0, dk, c, dk); // K̃ᵀ [dk, c]
-    Gemm.mul(s, off, dv, sq, 0, c, vc, 0, dv, dk, dv, c, true, FULL);
+    Gemm.mulTransA(s, off, dv, ktil, 0, dk, vc, 0, dv, dk, dv, c, true, FULL); // += K̃ᵀ V
   }
 
   /** Scales the rows of a [dk, dv] matrix by γ (the chunk's total decay). */
@@ -646,8 +699,7 @@ public final class ChunkedLinearAttention {
       }
     }
     scaleRows(dh, 0);
-    Gemm.transpose(sq, qhat, 0, dk, c, dk); // Q̂ᵀ [dk, c]
-    Gemm.mul(dh, 0, dv, sq, 0, c, doc, 0, dv, dk, dv, c, true, FULL);
+    Gemm.mulTransA(dh, 0, dv, qhat, 0, dk, doc, 0, dv, dk, dv, c, true, FULL); // += Q̂ᵀ dO
   }
 
   /** One chunk of backward; states[prevOff] enters the chunk, states[endOff] leaves it. */
@@ -665,11 +717,9 @@ public final class ChunkedLinearAttention {
       applyMask(da, c); // dA ⊙ Λ
       // dQ = (dA⊙Λ) K ; dK = (dA⊙Λ)ᵀ Q ; dV = Aᵀ dO
       Gemm.mul(dqc, 0, dk, da, 0, c, kc, 0, dk, c, dk, c, false, A_LOWER);
-      Gemm.transpose(sq, da, 0, c, c, c);
-      Gemm.mul(dkc, 0, dk, sq, 0, c, qc, 0, dk, c, dk, c, false, A_UPPER);
+      Gemm.mulTransA(dkc, 0, dk, da, 0, c, qc, 0, dk, c, dk, c, false, A_UPPER);
     }
-    Gemm.transpose(sq, a, 0, c, c, c);
-    Gemm.mul(dvc, 0, dv, sq, 0, c, doc, 0, dv, c, dv, c, false, A_UPPER);
+    Gemm.mulTransA(dvc, 0, dv, a, 0, c, doc, 0, dv, c, dv, c, false, A_UPPER); // Aᵀ dO
     // Inter terms. dQ += exp(b_r) ⊙ (dO S_prevᵀ)
     Gemm.transpose(sq2, states, prevOff, dv, dk, dv); // S_prevᵀ [dv, dk]
     Gemm.mul(sq, 0, dk, doc, 0, dv, sq2, 0, dk, c, dk, dv, false, FULL);
@@ -685,8 +735,7 @@ public final class ChunkedLinearAttention {
     }
     // dH for the previous chunk.
     scaleRows(dh, 0);
-    Gemm.transpose(sq, qhat, 0, dk, c, dk); // Q̂ᵀ [dk, c]
-    Gemm.mul(dh, 0, dv, sq, 0, c, doc, 0, dv, dk, dv, c, true, FULL);
+    Gemm.mulTransA(dh, 0, dv, qhat, 0, dk, doc, 0, dv, dk, dv, c, true, FULL); // += Q̂ᵀ dO
   }
 
   /**

@@ -55,6 +55,48 @@ final class Gemm {
       final int k,
       final boolean accumulate,
       final Tri tri) {
+    mul(c, cOff, ldc, a, aOff, lda, 1, b, bOff, ldb, m, n, k, accumulate, tri);
+  }
+
+  /**
+   * {@code C[m×n] (+)= Aᵀ · B[k×n]} with A stored {@code [k×m]}: the broadcast operand is read
+   * along A's rows, so no transpose is materialised. {@link Tri} refers to the logical {@code Aᵀ}.
+   */
+  static void mulTransA(
+      final float[] c,
+      final int cOff,
+      final int ldc,
+      final float[] a,
+      final int aOff,
+      final int lda,
+      final float[] b,
+      final int bOff,
+      final int ldb,
+      final int m,
+      final int n,
+      final int k,
+      final boolean accumulate,
+      final Tri tri) {
+    mul(c, cOff, ldc, a, aOff, 1, lda, b, bOff, ldb, m, n, k, accumulate, tri);
+  }
+
+  /** op(A)[i,p] = a[aOff + i·rs + p·cs]. */
+  private static void mul(
+      final float[] c,
+      final int cOff,
+      final int ldc,
+      final float[] a,
+      final int aOff,
+      final int rs,
+      final int cs,
+      final float[] b,
+      final int bOff,
+      final int ldb,
+      final int m,
+      final int n,
+      final int k,
+      final boolean accumulate,
+      final Tri tri) {
     int i0 = 0;
     for (; i0 + 4 <= m; i0 += 4) {
       final int pLo = tri == Tri.A_UPPER ? i0 : 0;
@@ -65,8 +107,9 @@ final class Gemm {
           cOff + i0 * ldc,
           ldc,
           a,
-          aOff + i0 * lda,
-          lda,
+          aOff + i0 * rs,
+          rs,
+          cs,
           b,
           bOff,
           ldb,
@@ -83,7 +126,7 @@ final class Gemm {
     for (; i0 < m; i0++) {
       final int pLo = tri == Tri.A_UPPER ? i0 : 0;
       final int pHi = tri == Tri.A_LOWER ? Math.min(k, i0 + 1) : k;
-      row1(c, cOff + i0 * ldc, a, aOff + i0 * lda, b, bOff, ldb, n, pLo, pHi, accumulate);
+      row1(c, cOff + i0 * ldc, a, aOff + i0 * rs, cs, b, bOff, ldb, n, pLo, pHi, accumulate);
     }
   }
 
@@ -94,7 +137,8 @@ final class Gemm {
       final int ldc,
       final float[] a,
       final int a0,
-      final int lda,
+      final int rs,
+      final int cs,
       final float[] b,
       final int bOff,
       final int ldb,
@@ -105,9 +149,9 @@ final class Gemm {
     final int c1 = c0 + ldc;
     final int c2 = c1 + ldc;
     final int c3 = c2 + ldc;
-    final int a1 = a0 + lda;
-    final int a2 = a1 + lda;
-    final int a3 = a2 + lda;
+    final int a1 = a0 + rs;
+    final int a2 = a1 + rs;
+    final int a3 = a2 + rs;
     int j = 0;
     for (; j + 2 * LANES <= n; j += 2 * LANES) {
       final int jb = j + LANES;
@@ -121,18 +165,19 @@ final class Gemm {
       FloatVector x31 = load(c, c3 + jb, accumulate);
       for (int p = pLo; p < pHi; p++) {
         final int bp = bOff + p * ldb + j;
+        final int ap = p * cs;
         final FloatVector b0 = FloatVector.fromArray(SPECIES, b, bp);
         final FloatVector b1 = FloatVector.fromArray(SPECIES, b, bp + LANES);
-        final FloatVector v0 = FloatVector.broadcast(SPECIES, a[a0 + p]);
+        final FloatVector v0 = FloatVector.broadcast(SPECIES, a[a0 + ap]);
         x00 = b0.fma(v0, x00);
         x01 = b1.fma(v0, x01);
-        final FloatVector v1 = FloatVector.broadcast(SPECIES, a[a1 + p]);
+        final FloatVector v1 = FloatVector.broadcast(SPECIES, a[a1 + ap]);
         x10 = b0.fma(v1, x10);
         x11 = b1.fma(v1, x11);
-        final FloatVector v2 = FloatVector.broadcast(SPECIES, a[a2 + p]);
+        final FloatVector v2 = FloatVector.broadcast(SPECIES, a[a2 + ap]);
         x20 = b0.fma(v2, x20);
         x21 = b1.fma(v2, x21);
-        final FloatVector v3 = FloatVector.broadcast(SPECIES, a[a3 + p]);
+        final FloatVector v3 = FloatVector.broadcast(SPECIES, a[a3 + ap]);
         x30 = b0.fma(v3, x30);
         x31 = b1.fma(v3, x31);
       }
@@ -152,10 +197,11 @@ final class Gemm {
       FloatVector x3 = load(c, c3 + j, accumulate);
       for (int p = pLo; p < pHi; p++) {
         final FloatVector bv = FloatVector.fromArray(SPECIES, b, bOff + p * ldb + j);
-        x0 = bv.fma(FloatVector.broadcast(SPECIES, a[a0 + p]), x0);
-        x1 = bv.fma(FloatVector.broadcast(SPECIES, a[a1 + p]), x1);
-        x2 = bv.fma(FloatVector.broadcast(SPECIES, a[a2 + p]), x2);
-        x3 = bv.fma(FloatVector.broadcast(SPECIES, a[a3 + p]), x3);
+        final int ap = p * cs;
+        x0 = bv.fma(FloatVector.broadcast(SPECIES, a[a0 + ap]), x0);
+        x1 = bv.fma(FloatVector.broadcast(SPECIES, a[a1 + ap]), x1);
+        x2 = bv.fma(FloatVector.broadcast(SPECIES, a[a2 + ap]), x2);
+        x3 = bv.fma(FloatVector.broadcast(SPECIES, a[a3 + ap]), x3);
       }
       x0.intoArray(c, c0 + j);
       x1.intoArray(c, c1 + j);
@@ -169,10 +215,11 @@ final class Gemm {
       float s3 = accumulate ? c[c3 + j] : 0f;
       for (int p = pLo; p < pHi; p++) {
         final float bv = b[bOff + p * ldb + j];
-        s0 = Math.fma(a[a0 + p], bv, s0);
-        s1 = Math.fma(a[a1 + p], bv, s1);
-        s2 = Math.fma(a[a2 + p], bv, s2);
-        s3 = Math.fma(a[a3 + p], bv, s3);
+        final int ap = p * cs;
+        s0 = Math.fma(a[a0 + ap], bv, s0);
+        s1 = Math.fma(a[a1 + ap], bv, s1);
+        s2 = Math.fma(a[a2 + ap], bv, s2);
+        s3 = Math.fma(a[a3 + ap], bv, s3);
       }
       c[c0 + j] = s0;
       c[c1 + j] = s1;
@@ -187,6 +234,7 @@ final class Gemm {
       final int c0,
       final float[] a,
       final int a0,
+      final int cs,
       final float[] b,
       final int bOff,
       final int ldb,
@@ -200,14 +248,14 @@ final class Gemm {
       for (int p = pLo; p < pHi; p++) {
         x =
             FloatVector.fromArray(SPECIES, b, bOff + p * ldb + j)
-                .fma(FloatVector.broadcast(SPECIES, a[a0 + p]), x);
+                .fma(FloatVector.broadcast(SPECIES, a[a0 + p * cs]), x);
       }
       x.intoArray(c, c0 + j);
     }
     for (; j < n; j++) {
       float s = accumulate ? c[c0 + j] : 0f;
       for (int p = pLo; p < pHi; p++) {
-        s = Math.fma(a[a0 + p], b[bOff + p * ldb + j], s);
+        s = Math.fma(a[a0 + p * cs], b[bOff + p * ldb + j], s);
       }
       c[c0 + j] = s;
     }
@@ -225,18 +273,6 @@ final class Gemm {
       final int s = srcOff + i * ld;
       for (int j = 0; j < cols; j++) {
         dst[j * rows + i] = src[s + j];
-      }
-    }
-  }
-
-  /** {@code dst[cols×rows] = (diag(scale) · src[rows×cols])ᵀ}: row i of src scaled by scale[i]. */
-  static void transposeScaledRows(
-      final float[] dst, final float[] src, final float[] scale, final int rows, final int cols) {
-    for (int i = 0; i < rows; i++) {
-      final float f = scale[i];
-      final int s = i * cols;
-      for (int j = 0; j < cols; j++) {
-        dst[j * rows + i] = f * src[s + j];
       }
     }
   }

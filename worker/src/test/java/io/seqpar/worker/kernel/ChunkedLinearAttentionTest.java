@@ -191,6 +191,19 @@ class ChunkedLinearAttentionTest {
     return l;
   }
 
+  @ParameterizedTest
+  @EnumSource(DecayMode.class)
+  void backwardFromCachedForwardStatesIsBitIdenticalToRecompute(final DecayMode mode) {
+    final HeadRun plain = HeadRun.random(mode, 150, 16, 8, 3).withBoundaries(4).run(32);
+    final ChunkStates cache = new ChunkStates();
+    final HeadRun cached = HeadRun.random(mode, 150, 16, 8, 3).withBoundaries(4).run(32, cache);
+    assertArrayEquals(plain.dq, cached.dq);
+    assertArrayEquals(plain.dkOut, cached.dkOut);
+    assertArrayEquals(plain.dvOut, cached.dvOut);
+    assertArrayEquals(plain.dg, cached.dg);
+    assertArrayEquals(plain.dsIn, cached.dsIn);
+  }
+
   @Test
   void emptySliceForwardsBoundaryStates() {
     final HeadRun r = HeadRun.random(DecayMode.GLA, 0, 4, 3, 1).withBoundaries(2).run(8);

@@ -102,6 +102,11 @@ final class HeadRun {
 
   /** Boundary-aware forward + backward with the given chunk size. */
   HeadRun run(final int chunk) {
+    return run(chunk, null);
+  }
+
+  /** As {@link #run(int)}, passing forward's chunk states to backward through {@code cache}. */
+  HeadRun run(final int chunk, final ChunkStates cache) {
     final ChunkedLinearAttention kern = new ChunkedLinearAttention(mode, chunk, dk, dv);
     try (Arena a = Arena.ofConfined()) {
       final MemorySegment qs = seg(a, q);
