@@ -9,7 +9,6 @@ import io.seqpar.collectives.ScanOperator;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -95,6 +94,8 @@ public final class ChunkedLinearAttention {
   private final float[] rowSum; // [dk]
   private final double[] suffixRun; // [dk], dg suffix sums of the corrections
   private float gammaScalar;
+  private final float[] laneScratch = new float[LANES];
+  private Runnable progress;
   private int maskChunk = -1;
   private float maskLogLambda = Float.NaN;
   // Chunk-boundary states for backward, grown on demand (not per chunk).
@@ -148,6 +149,16 @@ public final class ChunkedLinearAttention {
 
   public DecayMode mode() {
     return mode;
+  }
+
+  /**
+   * Sets a hook run after every chunk of forward and backward (null: none). The sequence-parallel
+   * operator passes its in-flight collective's {@code poll}, so communication advances every ~C
+   * tokens of compute on the same thread (a duty cycle, as in Aeron's agents) instead of waiting
+   * for the compute to finish.
+   */
+  public void progress(final Runnable hook) {
+    this.progress = hook;
   }
 
   public int chunk() {
@@ -216,6 +227,9 @@ public final class ChunkedLinearAttention {
       Gemm.mul(outc, 0, dv, qhat, 0, dk, state, 0, dv, c, dv, dk, true, FULL);
       advanceState(state, 0, c);
       unpack(o, outc, t0, c, dv);
+      if (progress != null) {
+        progress.run();
+      }
     }
     if (rec != null) {
       System.arraycopy(state, 0, rec, (len + chunk - 1) / chunk * stateLen, stateLen);
@@ -383,6 +397,9 @@ public final class ChunkedLinearAttention {
       unpack(dV, dvc, t0, c, dv);
       if (mode == DecayMode.GLA) {
         unpack(dG, dgc, t0, c, dk);
+      }
+      if (progress != null) {
+        progress.run();
       }
     }
     store(dsIn, dh, 0);
@@ -932,7 +949,13 @@ public final class ChunkedLinearAttention {
               .mul(FloatVector.fromArray(S, kc, rowJ + i))
               .fma(e, acc);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    // A fixed-order lane sum: reduceLanes may associate differently in interpreted and compiled
+    // code, which would make runs differ bitwise.
+    acc.intoArray(laneScratch, 0);
+    float s = 0f;
+    for (int l = 0; l < LANES; l++) {
+      s += laneScratch[l];
+    }
     for (; i < dk; i++) {
       s += qc[rowR + i] * kc[rowJ + i] * expFloor(bc[rowR + i] - bc[rowJ + i]);
     }
@@ -980,7 +1003,7 @@ public final class ChunkedLinearAttention {
   }
 
   private static FloatVector expFloor(final FloatVector x) {
-    return x.lanewise(VectorOperators.EXP).blend(0f, x.compare(VectorOperators.LT, FLOOR));
+    return VectorExp.expNonPositive(x);
   }
 
   private static void pack(
