@@ -4,12 +4,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vectorised float32 dot and axpy over off-heap rows. Offsets and lengths are in floats, not bytes.
- * Accumulation is float32 (lane-wise partial sums, then a lane reduction, then the scalar tail).
+ * Accumulation is float32 (lane-wise partial sums, then the lanes in order, then the scalar tail);
+ * the order is fixed, so results are bitwise reproducible on one machine.
  */
 final class VecMath {
   static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -30,7 +30,12 @@ final class VecMath {
       final FloatVector y = FloatVector.fromMemorySegment(S, b, (bOff + i) * 4, NATIVE);
       acc = x.fma(y, acc);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
+    // Lanes summed in a fixed order: reduceLanes(ADD) leaves the float order unspecified, and the
+    // JIT-compiled and interpreted orders differ, which would break bitwise-reproducible runs.
+    float s = 0f;
+    for (int l = 0; l < LANES; l++) {
+      s += acc.lane(l);
+    }
     for (; i < n; i++) {
       s += a.getAtIndex(F, aOff + i) * b.getAtIndex(F, bOff + i);
     }

@@ -28,11 +28,12 @@ class GradientCheckTest {
   private static final double EPS = 1e-4;
 
   @ParameterizedTest
-  @CsvSource({"plain, 32", "const_decay, 32", "gla, 40"})
+  @CsvSource({"plain, 32, false", "const_decay, 32, false", "gla, 40, false", "gla, 32, true"})
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
-  void everyGradientMatchesFloat64FiniteDifferences(final String mode, final int chunk) {
+  void everyGradientMatchesFloat64FiniteDifferences(
+      final String mode, final int chunk, final boolean tied) {
     final ModelConfig c =
-        new ModelConfig(2, 32, 2, 16, 16, 2, 256, DecayMode.fromId(mode), chunk, false);
+        new ModelConfig(2, 32, 2, 16, 16, 2, 256, DecayMode.fromId(mode), chunk, tied);
     final Random rng = new Random(42);
     try (ParameterSet ps = new ParameterSet(c);
         LanguageModel model = new LanguageModel(ps, B, T, new LocalAttention(c))) {
