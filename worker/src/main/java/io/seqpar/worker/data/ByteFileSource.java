@@ -1,0 +1,45 @@
+package io.seqpar.worker.data;
+
+import io.seqpar.InvalidInputException;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+
+/**
+ * Raw bytes (e.g. UTF-8 text) as tokens 0..255, memory-mapped: byte i is token i. Needs a
+ * vocabulary of at least 256.
+ */
+public final class ByteFileSource implements TokenSource {
+  private final Path file;
+  private final MappedFile map;
+
+  public ByteFileSource(final Path file, final int vocab) {
+    if (vocab < 256) {
+      throw new InvalidInputException(
+          file + ": byte-level data needs vocab >= 256, the model has vocab=" + vocab);
+    }
+    this.file = file;
+    this.map = new MappedFile(file);
+  }
+
+  @Override
+  public String name() {
+    return file.toString();
+  }
+
+  @Override
+  public long length() {
+    return map.data().byteSize();
+  }
+
+  @Override
+  public void read(final long start, final int[] dst, final int off, final int count) {
+    for (int i = 0; i < count; i++) {
+      dst[off + i] = Byte.toUnsignedInt(map.data().get(ValueLayout.JAVA_BYTE, start + i));
+    }
+  }
+
+  @Override
+  public void close() {
+    map.close();
+  }
+}
