@@ -15,14 +15,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The pieces compose into a single-rank training loop that learns and is bitwise deterministic.
- * Uses const_decay: the GLA path of {@code ChunkedLinearAttention} is not yet bitwise reproducible
- * across JIT tiers ({@code lanewise(EXP)} and {@code reduceLanes(ADD)} differ between the
- * interpreter and C2), which the kernel owner must fix for bitwise resume.
+ * The pieces compose into a single-rank training loop that learns and is bitwise deterministic, for
+ * every decay mode: bitwise resume needs results that do not depend on JIT tiers, which is why the
+ * kernel uses its own FMA-only exp and fixed-order lane sums.
  */
 class TrainingSmokeTest {
   private static final ModelConfig CFG =
       new ModelConfig(2, 32, 2, 16, 16, 2, 256, DecayMode.CONST_DECAY, 32, false);
+  private static final ModelConfig GLA =
+      new ModelConfig(2, 32, 2, 16, 16, 2, 256, DecayMode.GLA, 32, false);
 
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -36,13 +37,28 @@ class TrainingSmokeTest {
     }
   }
 
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void glaRunsRepeatBitwiseAcrossJitTiers() {
+    // The first run executes mostly interpreted/C1, the second mostly C2-compiled.
+    final double[] a = train(GLA, 12);
+    final double[] b = train(GLA, 12);
+    for (int i = 0; i < a.length; i++) {
+      assertEquals(a[i], b[i], 0.0, "gla step " + i + " bitwise repeatable");
+    }
+  }
+
   private static double[] train(final int steps) {
+    return train(CFG, steps);
+  }
+
+  private static double[] train(final ModelConfig cfg, final int steps) {
     final int t = 128;
     final int batch = 2;
     final double[] losses = new double[steps];
     try (SyntheticSource src = new SyntheticSource(1, 1L << 20, 1024);
-        ParameterSet ps = new ParameterSet(CFG);
-        LanguageModel model = new LanguageModel(ps, batch, t, new LocalAttention(CFG));
+        ParameterSet ps = new ParameterSet(cfg);
+        LanguageModel model = new LanguageModel(ps, batch, t, new LocalAttention(cfg));
         AdamW opt = new AdamW(ps, AdamWConfig.DEFAULTS)) {
       ps.initialize(1234);
       final SequenceBatcher data = new SequenceBatcher(src, t, batch, 0, t);
