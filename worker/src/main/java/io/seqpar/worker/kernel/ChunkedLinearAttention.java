@@ -95,6 +95,7 @@ public final class ChunkedLinearAttention {
   private final double[] suffixRun; // [dk], dg suffix sums of the corrections
   private float gammaScalar;
   private final float[] laneScratch = new float[LANES];
+  private final float[] expRow; // GLA: [c, dk], exp(b_r − b_j) for the current query row r
   private Runnable progress;
   private int maskChunk = -1;
   private float maskLogLambda = Float.NaN;
@@ -145,6 +146,7 @@ public final class ChunkedLinearAttention {
     gammaVec = new float[dk];
     rowSum = new float[dk];
     suffixRun = new double[dk];
+    expRow = new float[chunk * dk];
   }
 
   public DecayMode mode() {
@@ -646,6 +648,7 @@ public final class ChunkedLinearAttention {
     decayQk(c);
     if (mode == DecayMode.GLA) {
       for (int r = 0; r < c; r++) {
+        fillExpRow(r);
         final int rowA = r * c;
         for (int j = 0; j <= r; j++) {
           a[rowA + j] = gatedDot(r, j);
@@ -721,7 +724,11 @@ public final class ChunkedLinearAttention {
 
   /** One chunk of backward; states[prevOff] enters the chunk, states[endOff] leaves it. */
   private void backwardChunk(final int c, final int prevOff, final int endOff) {
-    scores(c); // A, qhat, ktil
+    if (mode == DecayMode.GLA) {
+      decayQk(c); // A comes from the fused pass below
+    } else {
+      scores(c); // A, qhat, ktil
+    }
     // dA = dO Vᵀ, lower triangle
     Gemm.transpose(sq, vc, 0, dv, c, dv); // Vᵀ [dv, c]
     Gemm.mul(da, 0, c, doc, 0, dv, sq, 0, c, c, c, dv, false, C_LOWER);
@@ -756,40 +763,64 @@ public final class ChunkedLinearAttention {
   }
 
   /**
-   * GLA intra-chunk backward, entrywise over key-dim vectors: for every pair j ≤ r with {@code e =
-   * exp(b_r − b_j)}: {@code dQ[r] += dA[r,j] (k_j ⊙ e)}, {@code dK[j] += dA[r,j] (q_r ⊙ e)}.
+   * GLA intra-chunk scores and backward in one pass over the pairs j ≤ r, sharing {@code e =
+   * exp(b_r − b_j)} (one exp per pair and key dim): {@code A[r,j] = Σ_i q_ri k_ji e_i}, {@code
+   * dQ[r] += dA[r,j] (k_j ⊙ e)}, {@code dK[j] += dA[r,j] (q_r ⊙ e)}.
    */
   private void gatedIntraBackward(final int c) {
     java.util.Arrays.fill(dqc, 0, c * dk, 0f);
     java.util.Arrays.fill(dkc, 0, c * dk, 0f);
     for (int r = 0; r < c; r++) {
-      final int rowR = r * dk;
+      fillExpRow(r);
+      final int rowA = r * c;
       for (int j = 0; j <= r; j++) {
-        final float w = da[r * c + j];
-        if (w == 0f) {
-          continue;
+        a[rowA + j] = gatedDot(r, j);
+        final float w = da[rowA + j];
+        if (w != 0f) {
+          accumulatePair(r, j, w);
         }
-        final int rowJ = j * dk;
-        final FloatVector wv = FloatVector.broadcast(S, w);
-        int i = 0;
-        for (; i + LANES <= dk; i += LANES) {
-          final FloatVector e =
-              expFloor(
-                  FloatVector.fromArray(S, bc, rowR + i)
-                      .sub(FloatVector.fromArray(S, bc, rowJ + i)));
-          final FloatVector we = e.mul(wv);
-          FloatVector.fromArray(S, kc, rowJ + i)
-              .fma(we, FloatVector.fromArray(S, dqc, rowR + i))
-              .intoArray(dqc, rowR + i);
-          FloatVector.fromArray(S, qc, rowR + i)
-              .fma(we, FloatVector.fromArray(S, dkc, rowJ + i))
-              .intoArray(dkc, rowJ + i);
-        }
-        for (; i < dk; i++) {
-          final float we = w * expFloor(bc[rowR + i] - bc[rowJ + i]);
-          dqc[rowR + i] += we * kc[rowJ + i];
-          dkc[rowJ + i] += we * qc[rowR + i];
-        }
+      }
+      java.util.Arrays.fill(a, rowA + r + 1, rowA + c, 0f);
+    }
+  }
+
+  /**
+   * {@code dQ[r] += w (k_j ⊙ e_j)}, {@code dK[j] += w (q_r ⊙ e_j)} with e from {@link #fillExpRow}.
+   */
+  private void accumulatePair(final int r, final int j, final float w) {
+    final int rowR = r * dk;
+    final int rowJ = j * dk;
+    final FloatVector wv = FloatVector.broadcast(S, w);
+    int i = 0;
+    for (; i + LANES <= dk; i += LANES) {
+      final FloatVector we = FloatVector.fromArray(S, expRow, rowJ + i).mul(wv);
+      FloatVector.fromArray(S, kc, rowJ + i)
+          .fma(we, FloatVector.fromArray(S, dqc, rowR + i))
+          .intoArray(dqc, rowR + i);
+      FloatVector.fromArray(S, qc, rowR + i)
+          .fma(we, FloatVector.fromArray(S, dkc, rowJ + i))
+          .intoArray(dkc, rowJ + i);
+    }
+    for (; i < dk; i++) {
+      final float we = w * expRow[rowJ + i];
+      dqc[rowR + i] += we * kc[rowJ + i];
+      dkc[rowJ + i] += we * qc[rowR + i];
+    }
+  }
+
+  /** {@code expRow[j, i] = exp(b_ri − b_ji)} for every j ≤ r (all arguments ≤ 0). */
+  private void fillExpRow(final int r) {
+    final int rowR = r * dk;
+    for (int j = 0; j <= r; j++) {
+      final int rowJ = j * dk;
+      int i = 0;
+      for (; i + LANES <= dk; i += LANES) {
+        VectorExp.expNonPositive(
+                FloatVector.fromArray(S, bc, rowR + i).sub(FloatVector.fromArray(S, bc, rowJ + i)))
+            .intoArray(expRow, rowJ + i);
+      }
+      for (; i < dk; i++) {
+        expRow[rowJ + i] = expFloor(bc[rowR + i] - bc[rowJ + i]);
       }
     }
   }
@@ -934,20 +965,17 @@ public final class ChunkedLinearAttention {
     }
   }
 
-  /** A[r,j] = Σ_i q_ri k_ji exp(b_ri − b_ji) for the packed chunk (GLA). */
+  /** A[r,j] = Σ_i q_ri k_ji exp(b_ri − b_ji), with the exps from {@link #fillExpRow}(r). */
   private float gatedDot(final int r, final int j) {
     final int rowR = r * dk;
     final int rowJ = j * dk;
     FloatVector acc = FloatVector.zero(S);
     int i = 0;
     for (; i + LANES <= dk; i += LANES) {
-      final FloatVector e =
-          expFloor(
-              FloatVector.fromArray(S, bc, rowR + i).sub(FloatVector.fromArray(S, bc, rowJ + i)));
       acc =
           FloatVector.fromArray(S, qc, rowR + i)
               .mul(FloatVector.fromArray(S, kc, rowJ + i))
-              .fma(e, acc);
+              .fma(FloatVector.fromArray(S, expRow, rowJ + i), acc);
     }
     // A fixed-order lane sum: reduceLanes may associate differently in interpreted and compiled
     // code, which would make runs differ bitwise.
@@ -957,7 +985,7 @@ public final class ChunkedLinearAttention {
       s += laneScratch[l];
     }
     for (; i < dk; i++) {
-      s += qc[rowR + i] * kc[rowJ + i] * expFloor(bc[rowR + i] - bc[rowJ + i]);
+      s += qc[rowR + i] * kc[rowJ + i] * expRow[rowJ + i];
     }
     return s;
   }

@@ -97,36 +97,25 @@ final class Gemm {
       final int k,
       final boolean accumulate,
       final Tri tri) {
+    if (!accumulate) {
+      // Overwrite = zero, then accumulate: the kernels then never choose between loading C and a
+      // zero vector. That choice is a vector-valued branch; once C2 has seen both sides it merges
+      // them through a phi and stops eliminating vector boxes, and every FMA allocates.
+      for (int i = 0; i < m; i++) {
+        java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+      }
+    }
     int i0 = 0;
     for (; i0 + 4 <= m; i0 += 4) {
       final int pLo = tri == Tri.A_UPPER ? i0 : 0;
       final int pHi = tri == Tri.A_LOWER ? Math.min(k, i0 + 4) : k;
       final int jHi = tri == Tri.C_LOWER ? Math.min(n, roundUp(i0 + 4)) : n;
-      rows4(
-          c,
-          cOff + i0 * ldc,
-          ldc,
-          a,
-          aOff + i0 * rs,
-          rs,
-          cs,
-          b,
-          bOff,
-          ldb,
-          jHi,
-          pLo,
-          pHi,
-          accumulate);
-      if (!accumulate && jHi < n) {
-        for (int r = 0; r < 4; r++) {
-          java.util.Arrays.fill(c, cOff + (i0 + r) * ldc + jHi, cOff + (i0 + r) * ldc + n, 0f);
-        }
-      }
+      rows4(c, cOff + i0 * ldc, ldc, a, aOff + i0 * rs, rs, cs, b, bOff, ldb, jHi, pLo, pHi);
     }
     for (; i0 < m; i0++) {
       final int pLo = tri == Tri.A_UPPER ? i0 : 0;
       final int pHi = tri == Tri.A_LOWER ? Math.min(k, i0 + 1) : k;
-      row1(c, cOff + i0 * ldc, a, aOff + i0 * rs, cs, b, bOff, ldb, n, pLo, pHi, accumulate);
+      row1(c, cOff + i0 * ldc, a, aOff + i0 * rs, cs, b, bOff, ldb, n, pLo, pHi);
     }
   }
 
@@ -144,8 +133,7 @@ final class Gemm {
       final int ldb,
       final int n,
       final int pLo,
-      final int pHi,
-      final boolean accumulate) {
+      final int pHi) {
     final int c1 = c0 + ldc;
     final int c2 = c1 + ldc;
     final int c3 = c2 + ldc;
@@ -155,14 +143,14 @@ final class Gemm {
     int j = 0;
     for (; j + 2 * LANES <= n; j += 2 * LANES) {
       final int jb = j + LANES;
-      FloatVector x00 = load(c, c0 + j, accumulate);
-      FloatVector x01 = load(c, c0 + jb, accumulate);
-      FloatVector x10 = load(c, c1 + j, accumulate);
-      FloatVector x11 = load(c, c1 + jb, accumulate);
-      FloatVector x20 = load(c, c2 + j, accumulate);
-      FloatVector x21 = load(c, c2 + jb, accumulate);
-      FloatVector x30 = load(c, c3 + j, accumulate);
-      FloatVector x31 = load(c, c3 + jb, accumulate);
+      FloatVector x00 = FloatVector.fromArray(SPECIES, c, c0 + j);
+      FloatVector x01 = FloatVector.fromArray(SPECIES, c, c0 + jb);
+      FloatVector x10 = FloatVector.fromArray(SPECIES, c, c1 + j);
+      FloatVector x11 = FloatVector.fromArray(SPECIES, c, c1 + jb);
+      FloatVector x20 = FloatVector.fromArray(SPECIES, c, c2 + j);
+      FloatVector x21 = FloatVector.fromArray(SPECIES, c, c2 + jb);
+      FloatVector x30 = FloatVector.fromArray(SPECIES, c, c3 + j);
+      FloatVector x31 = FloatVector.fromArray(SPECIES, c, c3 + jb);
       for (int p = pLo; p < pHi; p++) {
         final int bp = bOff + p * ldb + j;
         final int ap = p * cs;
@@ -191,10 +179,10 @@ final class Gemm {
       x31.intoArray(c, c3 + jb);
     }
     for (; j + LANES <= n; j += LANES) {
-      FloatVector x0 = load(c, c0 + j, accumulate);
-      FloatVector x1 = load(c, c1 + j, accumulate);
-      FloatVector x2 = load(c, c2 + j, accumulate);
-      FloatVector x3 = load(c, c3 + j, accumulate);
+      FloatVector x0 = FloatVector.fromArray(SPECIES, c, c0 + j);
+      FloatVector x1 = FloatVector.fromArray(SPECIES, c, c1 + j);
+      FloatVector x2 = FloatVector.fromArray(SPECIES, c, c2 + j);
+      FloatVector x3 = FloatVector.fromArray(SPECIES, c, c3 + j);
       for (int p = pLo; p < pHi; p++) {
         final FloatVector bv = FloatVector.fromArray(SPECIES, b, bOff + p * ldb + j);
         final int ap = p * cs;
@@ -209,10 +197,10 @@ final class Gemm {
       x3.intoArray(c, c3 + j);
     }
     for (; j < n; j++) {
-      float s0 = accumulate ? c[c0 + j] : 0f;
-      float s1 = accumulate ? c[c1 + j] : 0f;
-      float s2 = accumulate ? c[c2 + j] : 0f;
-      float s3 = accumulate ? c[c3 + j] : 0f;
+      float s0 = c[c0 + j];
+      float s1 = c[c1 + j];
+      float s2 = c[c2 + j];
+      float s3 = c[c3 + j];
       for (int p = pLo; p < pHi; p++) {
         final float bv = b[bOff + p * ldb + j];
         final int ap = p * cs;
@@ -240,11 +228,10 @@ final class Gemm {
       final int ldb,
       final int n,
       final int pLo,
-      final int pHi,
-      final boolean accumulate) {
+      final int pHi) {
     int j = 0;
     for (; j + LANES <= n; j += LANES) {
-      FloatVector x = load(c, c0 + j, accumulate);
+      FloatVector x = FloatVector.fromArray(SPECIES, c, c0 + j);
       for (int p = pLo; p < pHi; p++) {
         x =
             FloatVector.fromArray(SPECIES, b, bOff + p * ldb + j)
@@ -253,7 +240,7 @@ final class Gemm {
       x.intoArray(c, c0 + j);
     }
     for (; j < n; j++) {
-      float s = accumulate ? c[c0 + j] : 0f;
+      float s = c[c0 + j];
       for (int p = pLo; p < pHi; p++) {
         s = Math.fma(a[a0 + p * cs], b[bOff + p * ldb + j], s);
       }
@@ -275,10 +262,6 @@ final class Gemm {
         dst[j * rows + i] = src[s + j];
       }
     }
-  }
-
-  private static FloatVector load(final float[] c, final int off, final boolean accumulate) {
-    return accumulate ? FloatVector.fromArray(SPECIES, c, off) : FloatVector.zero(SPECIES);
   }
 
   private static int roundUp(final int n) {
