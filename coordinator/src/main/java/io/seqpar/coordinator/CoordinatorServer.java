@@ -39,6 +39,12 @@ import java.util.concurrent.TimeUnit;
 public final class CoordinatorServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(CoordinatorServer.class.getName());
 
+  /** Shortest client keepalive period accepted. */
+  static final long PERMIT_KEEPALIVE_MS = 5_000;
+
+  /** Server keepalive ping period and ack timeout. */
+  static final long SERVER_KEEPALIVE_MS = 20_000;
+
   private final CoordinatorContext ctx;
   private final ScheduledExecutorService timers;
   private final CoordinatorMetrics metrics;
@@ -73,7 +79,13 @@ public final class CoordinatorServer implements AutoCloseable {
   /** A Netty server builder for {@code ctx.port()}, with TLS when a certificate is configured. */
   public static ServerBuilder<?> nettyBuilder(final CoordinatorContext ctx) {
     ctx.conclude();
-    return Grpc.newServerBuilderForPort(ctx.port(), credentials(ctx));
+    return Grpc.newServerBuilderForPort(ctx.port(), credentials(ctx))
+        // Workers ping every 10 s on their event stream to notice a dead host; allow it (the
+        // default 5 min minimum would answer such pings with GOAWAY too_many_pings).
+        .permitKeepAliveTime(PERMIT_KEEPALIVE_MS, TimeUnit.MILLISECONDS)
+        // Ping idle workers so a half-open connection (worker host gone) is closed within ~40 s.
+        .keepAliveTime(SERVER_KEEPALIVE_MS, TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(SERVER_KEEPALIVE_MS, TimeUnit.MILLISECONDS);
   }
 
   static ServerCredentials credentials(final CoordinatorContext ctx) {

@@ -148,6 +148,81 @@ class HeartbeatFaultTest {
     }
   }
 
+  @Test
+  void cancelAbortsWorkersAndReleasesBarriers() throws Exception {
+    try (InProcessCoordinator c = new InProcessCoordinator(spec());
+        ExecutorService pool = Executors.newSingleThreadExecutor()) {
+      final JobRef job = registerAll(c).get(0).getJob();
+      final List<EventRecorder> recs = watchAll(c, job);
+      for (final EventRecorder rec : recs) {
+        awaitEvents(rec, 1);
+      }
+      // Rank 0 waits at a barrier the others never reach; cancel must release it, not leave it
+      // hanging.
+      final Future<?> barrier =
+          pool.submit(
+              () ->
+                  c.worker()
+                      .withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS)
+                      .stepBarrier(
+                          io.seqpar.proto.v1.StepBarrierRequest.newBuilder()
+                              .setJob(job)
+                              .setRank(0)
+                              .setStep(0)
+                              .build()));
+      c.admin()
+          .withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS)
+          .cancel(
+              io.seqpar.proto.v1.CancelJobRequest.newBuilder()
+                  .setReason("operator request")
+                  .build());
+      final java.util.concurrent.ExecutionException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              java.util.concurrent.ExecutionException.class,
+              () -> barrier.get(CALL_MS, TimeUnit.MILLISECONDS));
+      assertEquals(
+          io.grpc.Status.Code.CANCELLED, io.grpc.Status.fromThrowable(e.getCause()).getCode());
+      for (final EventRecorder rec : recs) {
+        final io.seqpar.proto.v1.JobEvent ev = rec.terminal.get(CALL_MS, TimeUnit.MILLISECONDS);
+        assertEquals(JobEventType.JOB_EVENT_ABORT, ev.getType());
+        assertTrue(ev.getReason().contains("operator request"), ev.getReason());
+      }
+      assertEquals(JobState.CANCELLED, c.server.coordinator().state());
+    }
+  }
+
+  @Test
+  void barrierDeadlineFailsTheJobNamingMissingRanks() throws Exception {
+    final JobSpec base = spec();
+    final JobSpec s =
+        base.toBuilder()
+            .setControl(
+                base.getControl().toBuilder()
+                    .setBarrierTimeoutMs(500)
+                    .setHeartbeatTimeoutMs(60_000))
+            .build();
+    try (InProcessCoordinator c = new InProcessCoordinator(s)) {
+      final JobRef job = registerAll(c).get(0).getJob();
+      final io.grpc.StatusRuntimeException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              io.grpc.StatusRuntimeException.class,
+              () ->
+                  c.worker()
+                      .withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS)
+                      .stepBarrier(
+                          io.seqpar.proto.v1.StepBarrierRequest.newBuilder()
+                              .setJob(job)
+                              .setRank(1)
+                              .setStep(4)
+                              .build()));
+      assertEquals(io.grpc.Status.Code.ABORTED, e.getStatus().getCode());
+      assertTrue(
+          e.getStatus().getDescription().contains("step barrier 4: ranks [0, 2] did not arrive"),
+          e.getStatus().getDescription());
+      assertEquals(JobState.FAILED, c.server.coordinator().state());
+    }
+  }
+
   static void awaitEvents(final EventRecorder rec, final int n) throws InterruptedException {
     final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (rec.events.size() < n) {
