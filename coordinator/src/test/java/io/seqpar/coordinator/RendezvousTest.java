@@ -198,6 +198,56 @@ class RendezvousTest {
     }
   }
 
+  @Test
+  void resubmissionStartsANewEpochAndFencesTheOldOne() {
+    try (InProcessCoordinator c = new InProcessCoordinator(TestSpecs.valid(1, 10))) {
+      final RegisterResponse first =
+          c.worker().withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS).register(req("w", -1));
+      final StatusRuntimeException busy =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  c.admin()
+                      .withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS)
+                      .submit(
+                          io.seqpar.proto.v1.SubmitJobRequest.newBuilder()
+                              .setSpec(TestSpecs.valid(1, 10))
+                              .build()));
+      assertEquals(Status.Code.ALREADY_EXISTS, busy.getStatus().getCode());
+      c.admin()
+          .withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS)
+          .cancel(
+              io.seqpar.proto.v1.CancelJobRequest.newBuilder().setReason("restart gang").build());
+      final JobRef second =
+          c.admin()
+              .withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS)
+              .submit(
+                  io.seqpar.proto.v1.SubmitJobRequest.newBuilder()
+                      .setSpec(TestSpecs.valid(1, 10))
+                      .build())
+              .getJob();
+      assertEquals(first.getJob().getEpoch() + 1, second.getEpoch());
+      final StatusRuntimeException e =
+          assertThrows(
+              StatusRuntimeException.class,
+              () ->
+                  c.worker()
+                      .withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS)
+                      .heartbeat(
+                          HeartbeatRequest.newBuilder().setJob(first.getJob()).setRank(0).build()));
+      assertEquals(Status.Code.FAILED_PRECONDITION, e.getStatus().getCode());
+      assertTrue(
+          e.getStatus()
+              .getDescription()
+              .contains(
+                  "epoch "
+                      + first.getJob().getEpoch()
+                      + " does not match current epoch "
+                      + second.getEpoch()),
+          e.getStatus().getDescription());
+    }
+  }
+
   static void awaitRegistered(final InProcessCoordinator c, final int n)
       throws InterruptedException {
     final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
