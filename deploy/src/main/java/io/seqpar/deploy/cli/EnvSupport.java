@@ -1,0 +1,21 @@
+package io.seqpar.deploy.cli;
+
+import io.seqpar.config.SeqparContext;
+import java.util.Map;
+
+/** The one place the CLI reads the process environment; tests swap the map. */
+final class EnvSupport {
+  private static volatile Map<String, String> env = System.getenv();
+
+  private EnvSupport() {}
+
+  /** The {@code SEQPAR_*} contract from the current environment (not yet concluded). */
+  static SeqparContext context() {
+    return SeqparContext.fromEnv(env);
+  }
+
+  /** Replaces the environment seen by commands (tests only). */
+  static void overrideForTests(final Map<String, String> replacement) {
+    env = replacement;
+  }
+}
