@@ -1,5 +1,8 @@
 package io.seqpar.collectives;
 
+import io.seqpar.collectives.exceptions.PeerLostException;
+import java.util.concurrent.TimeUnit;
+
 /**
  * The start/poll/await skeleton every collective shares. A subclass posts its first operations in
  * {@code start…}, advances in {@link #doWork()} (combine what arrived, post what became ready) and
@@ -116,6 +119,27 @@ public abstract class AbstractCollective {
         }
         comm.idleOrFail(work, opName, seq, startNs, deadline);
       }
+    } catch (final PeerLostException e) {
+      active = false;
+      comm.cancelAll();
+      if (e.reason().startsWith(opName + ":")) {
+        throw e;
+      }
+      // Raised by the transport (e.g. an offer to a peer that vanished): add the op context.
+      throw new PeerLostException(
+          opName
+              + ": rank="
+              + rank
+              + " lost a peer after "
+              + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs)
+              + " ms: "
+              + e.reason()
+              + " (seq="
+              + seq
+              + " epoch="
+              + comm.epoch()
+              + ")",
+          e);
     } catch (final RuntimeException | Error e) {
       active = false;
       comm.cancelAll();

@@ -13,4 +13,8 @@ public class CollectiveTimeoutException extends SeqparException {
   public CollectiveTimeoutException(final String message) {
     super(Category.ERROR, message);
   }
+
+  public CollectiveTimeoutException(final String message, final Throwable cause) {
+    super(Category.ERROR, message, cause);
+  }
 }

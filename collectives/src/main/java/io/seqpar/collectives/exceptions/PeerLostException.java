@@ -12,4 +12,8 @@ public class PeerLostException extends CollectiveTimeoutException {
   public PeerLostException(final String message) {
     super(message);
   }
+
+  public PeerLostException(final String message, final Throwable cause) {
+    super(message, cause);
+  }
 }
