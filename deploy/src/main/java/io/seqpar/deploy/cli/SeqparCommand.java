@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = SeqparVersion.class,
     description = "Sequence-parallel training runtime for linear-attention models.",
-    subcommands = {AttentionCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {AttentionCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SeqparCommand implements Runnable {
   @Spec CommandSpec spec;
 
