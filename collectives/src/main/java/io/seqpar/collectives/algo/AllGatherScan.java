@@ -7,6 +7,7 @@ import io.seqpar.collectives.ScanCollective;
 import io.seqpar.collectives.ScanDirection;
 import io.seqpar.collectives.ScanOperator;
 import io.seqpar.collectives.ScanShape;
+import io.seqpar.collectives.Zero;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -89,7 +90,7 @@ public final class AllGatherScan extends AbstractCollective implements ScanColle
   }
 
   private void fold() {
-    out.asSlice(0, shape.stateBytes()).fill((byte) 0);
+    Zero.fill(out, shape.stateBytes());
     final int v = direction.virtualRank(rank, ranks);
     for (int u = 0; u < v; u++) {
       final long base = (long) direction.realRank(u, ranks) * recordBytes;

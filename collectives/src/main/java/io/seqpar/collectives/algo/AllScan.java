@@ -7,6 +7,7 @@ import io.seqpar.collectives.ScanCollective;
 import io.seqpar.collectives.ScanDirection;
 import io.seqpar.collectives.ScanOperator;
 import io.seqpar.collectives.ScanShape;
+import io.seqpar.collectives.Zero;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -113,7 +114,7 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
     nextBlock = 0;
     sendsPosted = 0;
     if (v == 0) {
-      out.asSlice(0, shape.stateBytes()).fill((byte) 0);
+      Zero.fill(out, shape.stateBytes());
       nextBlock = blocks;
       if (next >= 0) {
         // The first rank's outgoing state is its own ΔS (X = 0): send it as is, block by block.

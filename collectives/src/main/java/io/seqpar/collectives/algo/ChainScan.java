@@ -7,6 +7,7 @@ import io.seqpar.collectives.ScanCollective;
 import io.seqpar.collectives.ScanDirection;
 import io.seqpar.collectives.ScanOperator;
 import io.seqpar.collectives.ScanShape;
+import io.seqpar.collectives.Zero;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -65,7 +66,7 @@ public final class ChainScan extends AbstractCollective implements ScanCollectiv
     recvOp = -1;
     sendOp = -1;
     if (prev < 0) {
-      out.asSlice(0, shape.stateBytes()).fill((byte) 0);
+      Zero.fill(out, shape.stateBytes());
       if (next >= 0) {
         sendOp = comm.postSend(seq, 0, next, state, 0, shape.stateBytes());
       } else {

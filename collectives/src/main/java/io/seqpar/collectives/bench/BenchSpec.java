@@ -3,9 +3,20 @@ package io.seqpar.collectives.bench;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One sweep: op, per-rank sizes min..max by factor, warmup and timed iterations, All-Scan K. */
+/**
+ * One sweep: op, per-rank sizes min..max by factor, warmup and timed iterations per size, All-Scan
+ * K (≤ 0: default), and {@code jitWarmup} untimed iterations at a small size before the sweep so
+ * the JIT has compiled the data path (a JVM needs thousands of calls, nccl-tests' C needs none).
+ */
 public record BenchSpec(
-    BenchOp op, long minBytes, long maxBytes, int factor, int warmup, int iters, int blocks) {
+    BenchOp op,
+    long minBytes,
+    long maxBytes,
+    int factor,
+    int warmup,
+    int iters,
+    int blocks,
+    int jitWarmup) {
 
   /** The sizes of the sweep, each a multiple of 4 bytes. */
   public List<Long> sizes() {
@@ -28,7 +39,8 @@ public record BenchSpec(
         "factor=" + factor,
         "warmup=" + warmup,
         "iters=" + iters,
-        "blocks=" + blocks);
+        "blocks=" + blocks,
+        "jitWarmup=" + jitWarmup);
   }
 
   /** Parses what {@link #toArgs()} wrote. */
@@ -40,6 +52,7 @@ public record BenchSpec(
         Integer.parseInt(a.get("factor")),
         Integer.parseInt(a.get("warmup")),
         Integer.parseInt(a.get("iters")),
-        Integer.parseInt(a.get("blocks")));
+        Integer.parseInt(a.get("blocks")),
+        Integer.parseInt(a.getOrDefault("jitWarmup", "0")));
   }
 }

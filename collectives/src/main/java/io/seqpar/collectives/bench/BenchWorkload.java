@@ -47,9 +47,14 @@ public final class BenchWorkload {
   }
 
   public void run(final Consumer<String> out) {
+    if (spec.jitWarmup() > 0) {
+      // Untimed: compile the data path at a small size before any timed point.
+      final int small = (int) Math.min(spec.minBytes(), 64 * 1024);
+      runSize(small, new long[1], spec.jitWarmup());
+    }
     for (final long bytes : spec.sizes()) {
       final long[] times = new long[spec.iters()];
-      final long wrong = runSize((int) bytes, times);
+      final long wrong = runSize((int) bytes, times, spec.warmup());
       final StringBuilder sb = new StringBuilder("RESULT ").append(bytes).append(' ');
       sb.append(bytes / 4).append(' ').append(wrong).append(' ');
       for (int i = 0; i < times.length; i++) {
@@ -60,7 +65,7 @@ public final class BenchWorkload {
     barrier.run();
   }
 
-  private long runSize(final int bytes, final long[] times) {
+  private long runSize(final int bytes, final long[] times, final int warmup) {
     final int count = bytes / 4;
     final Arena arena = Arena.ofAuto();
     final BenchOp op = spec.op();
@@ -77,11 +82,11 @@ public final class BenchWorkload {
         state.setAtIndex(F, i, fill(rank, i));
       }
       final ScanCollective scan = op.scan().create(comm, shape, spec.blocks());
-      for (int it = 0; it < spec.warmup() + spec.iters(); it++) {
+      for (int it = 0; it < warmup + times.length; it++) {
         barrier.run();
         final long t0 = System.nanoTime();
         scan.scan(ScanDirection.FORWARD, log, state, result);
-        record(times, it, System.nanoTime() - t0);
+        record(times, it - warmup, System.nanoTime() - t0);
       }
       return checkScan(shape, result);
     }
@@ -94,7 +99,7 @@ public final class BenchWorkload {
     final RingExchange ring = new RingExchange(comm);
     final AllReduce allReduce = op == BenchOp.ALLREDUCE ? new AllReduce(comm, bytes) : null;
     final AllGather allGather = new AllGather(comm);
-    for (int it = 0; it < spec.warmup() + spec.iters(); it++) {
+    for (int it = 0; it < warmup + times.length; it++) {
       if (op == BenchOp.ALLREDUCE) {
         MemorySegment.copy(send, 0, recv, 0, bytes);
       }
@@ -111,7 +116,7 @@ public final class BenchWorkload {
           allGather.await();
         }
       }
-      record(times, it, System.nanoTime() - t0);
+      record(times, it - warmup, System.nanoTime() - t0);
     }
     long wrong = 0;
     switch (op) {
@@ -141,9 +146,9 @@ public final class BenchWorkload {
     return wrong;
   }
 
-  private void record(final long[] times, final int it, final long ns) {
-    if (it >= spec.warmup()) {
-      times[it - spec.warmup()] = ns;
+  private static void record(final long[] times, final int timed, final long ns) {
+    if (timed >= 0) {
+      times[timed] = ns;
     }
   }
 

@@ -27,10 +27,32 @@ public final class EmbeddedDriver implements AutoCloseable {
     this.driver = driver;
   }
 
-  /** The idle strategy used for the driver thread and, by default, for collectives: parks. */
+  /** Backoff parameters of {@link #parkingIdleStrategy()}: spins, yields, min and max park (ns). */
+  public static final long[] IDLE_DEFAULTS = {10, 1000, 1_000, 100_000};
+
+  /**
+   * The idle strategy of the driver thread and, by default, of collectives: 10 spins, then up to
+   * 1000 {@code Thread.yield()}s (each hands the core to any other runnable rank, which is what
+   * matters when N ranks share 2 cores), then parks from 1 µs growing to 100 µs — never a
+   * busy-spin. Override for experiments with the environment variable {@code
+   * SEQPAR_IDLE=spins,yields,minParkNs,maxParkNs} (inherited by rank processes).
+   */
   public static IdleStrategy parkingIdleStrategy() {
-    return new BackoffIdleStrategy(
-        1, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(100));
+    final long[] p = IDLE_DEFAULTS.clone();
+    final String env = System.getenv("SEQPAR_IDLE");
+    if (env != null && !env.isBlank()) {
+      final String[] f = env.split(",");
+      for (int i = 0; i < Math.min(4, f.length); i++) {
+        p[i] = Long.parseLong(f[i].trim());
+      }
+    }
+    return new BackoffIdleStrategy(p[0], p[1], p[2], p[3]);
+  }
+
+  /** How {@link #parkingIdleStrategy()} is configured, for benchmark headers. */
+  public static String idleDescription() {
+    final IdleStrategy s = parkingIdleStrategy();
+    return s.toString().replace("BackoffIdleStrategy", "Backoff");
   }
 
   /** A fresh unique directory name under /dev/shm (or java.io.tmpdir where that is missing). */

@@ -32,9 +32,10 @@ import picocli.CommandLine.Spec;
  * each rank its own driver, endpoints on port 0 exchanged through this process) or N threads
  * ({@code inmem}). Every size is checked against a float64 expectation; any wrong element exits 1.
  *
- * <p>Idle strategy (ranks and drivers): Agrona {@code BackoffIdleStrategy(maxSpins=1, maxYields=10,
- * minPark=1 µs, maxPark=100 µs)} — it parks, so N ranks can share 2 cores; driver threading mode
- * SHARED.
+ * <p>Idle strategy (ranks and drivers): Agrona {@code BackoffIdleStrategy(maxSpins=10,
+ * maxYields=1000, minPark=1 µs, maxPark=100 µs)} ({@link EmbeddedDriver#parkingIdleStrategy()}):
+ * yields, then parks — no busy-spin, so N ranks can share 2 cores; driver threading mode SHARED.
+ * Before the sweep, {@code --jit-warmup} untimed calls let the JIT compile the data path.
  */
 @Command(
     name = "collectives",
@@ -45,7 +46,6 @@ import picocli.CommandLine.Spec;
       "algbw, busbw (GB/s = 1e9 B/s) and #wrong, as nccl-tests does."
     })
 public final class BenchCollectivesCommand implements Callable<Integer> {
-  static final String IDLE = "BackoffIdleStrategy(spins=1,yields=10,park=1us..100us)";
   static final long MAX_BYTES = 1L << 30;
 
   @Spec CommandSpec spec;
@@ -112,6 +112,15 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
       paramLabel = "K",
       description = "All-Scan blocks K, 0 = chosen from the state size, else 1..1024.")
   int blocks;
+
+  @Option(
+      names = "--jit-warmup",
+      defaultValue = "2000",
+      paramLabel = "N",
+      description =
+          "Untimed iterations at a small size before the sweep so the JIT has compiled the data"
+              + " path, 0..1000000 (default: ${DEFAULT-VALUE}).")
+  int jitWarmup;
 
   @Option(
       names = "--format",
@@ -182,19 +191,23 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
     if (blocks < 0 || blocks > 1024) {
       throw bad("--blocks", blocks, "0..1024");
     }
+    if (jitWarmup < 0 || jitWarmup > 1_000_000) {
+      throw bad("--jit-warmup", jitWarmup, "0..1000000");
+    }
     if (!List.of("table", "jsonl", "csv").contains(format)) {
       throw bad("--format", format, "table|jsonl|csv");
     }
     if (timeoutMs < 100 || timeoutMs > 3_600_000) {
       throw bad("--timeout-ms", timeoutMs, "100..3600000");
     }
-    return new BenchSpec(benchOp, min, max, factor, warmup, iters, blocks);
+    return new BenchSpec(benchOp, min, max, factor, warmup, iters, blocks, jitWarmup);
   }
 
   @Override
   public Integer call() throws Exception {
     final BenchSpec benchSpec = validate();
-    final BenchReport report = new BenchReport(benchSpec, transport, ranks, IDLE);
+    final BenchReport report =
+        new BenchReport(benchSpec, transport, ranks, EmbeddedDriver.idleDescription());
     if (transport.equals("inmem")) {
       runInMemory(benchSpec, report);
     } else {
