@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
       AttentionCommand.class,
       CoordinatorCommand.class,
       JobCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class SeqparCommand implements Runnable {

@@ -1,0 +1,88 @@
+package io.seqpar.collectives;
+
+import io.seqpar.collectives.transport.EmbeddedDriver;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * Settings of a {@link Communicator}: the job and epoch every frame is fenced with, the default
+ * deadline of a collective, and how a rank idles while waiting. {@link #conclude()} fills defaults
+ * and validates, naming the field, the value and the allowed range.
+ */
+public final class CollectiveContext {
+  /** Default deadline of one collective call. */
+  public static final long DEFAULT_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
+
+  /** Default number of operations (sends plus receives) that may be posted at once. */
+  public static final int DEFAULT_MAX_OPS = 1024;
+
+  private long jobId;
+  private long epoch;
+  private long timeoutNs = DEFAULT_TIMEOUT_NS;
+  private IdleStrategy idleStrategy;
+  private int maxOps = DEFAULT_MAX_OPS;
+
+  public CollectiveContext jobId(final long v) {
+    jobId = v;
+    return this;
+  }
+
+  public CollectiveContext epoch(final long v) {
+    epoch = v;
+    return this;
+  }
+
+  /** Deadline of one collective call, from its start. */
+  public CollectiveContext timeoutNs(final long v) {
+    timeoutNs = v;
+    return this;
+  }
+
+  /** How to idle between polls; default {@link EmbeddedDriver#parkingIdleStrategy()} (parks). */
+  public CollectiveContext idleStrategy(final IdleStrategy v) {
+    idleStrategy = v;
+    return this;
+  }
+
+  public CollectiveContext maxOps(final int v) {
+    maxOps = v;
+    return this;
+  }
+
+  public CollectiveContext conclude() {
+    if (epoch < 0) {
+      throw new IllegalArgumentException("epoch must be >= 0, got " + epoch);
+    }
+    if (timeoutNs <= 0) {
+      throw new IllegalArgumentException("timeoutNs must be > 0, got " + timeoutNs);
+    }
+    if (maxOps < 8 || maxOps > (1 << 20) || Integer.bitCount(maxOps) != 1) {
+      throw new IllegalArgumentException(
+          "maxOps must be a power of two in [8, 1048576], got " + maxOps);
+    }
+    if (idleStrategy == null) {
+      idleStrategy = EmbeddedDriver.parkingIdleStrategy();
+    }
+    return this;
+  }
+
+  public long jobId() {
+    return jobId;
+  }
+
+  public long epoch() {
+    return epoch;
+  }
+
+  public long timeoutNs() {
+    return timeoutNs;
+  }
+
+  public IdleStrategy idleStrategy() {
+    return idleStrategy;
+  }
+
+  public int maxOps() {
+    return maxOps;
+  }
+}

@@ -1,0 +1,515 @@
+package io.seqpar.collectives;
+
+import static io.seqpar.collectives.wire.FrameHeaderFlyweight.HEADER_LENGTH;
+
+import io.seqpar.collectives.exceptions.CollectiveTimeoutException;
+import io.seqpar.collectives.exceptions.PeerLostException;
+import io.seqpar.collectives.transport.FrameHandler;
+import io.seqpar.collectives.transport.Transport;
+import io.seqpar.collectives.wire.FrameHeaderFlyweight;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * The progress engine under every collective: posted sends and receives of whole messages between
+ * ranks, cut into frames of at most {@link Transport#maxFrameLength()} and reassembled in place.
+ *
+ * <p>Matching is MPI-like and needs no unexpected-message buffer: messages from one source are
+ * received in the order the receives were posted, and a frame is identified by (collective
+ * sequence, tag). A frame whose sequence is newer than the head receive from its source (a peer
+ * already in the next collective) is left in the transport ({@link FrameHandler#ABORT}) until that
+ * receive is posted, so memory stays bounded and back-pressure reaches the sender.
+ *
+ * <p>Every frame is checked before use, in this order: header length, job id (other job: dropped),
+ * epoch (older: dropped; newer: rejected), source rank (in [0, P) and equal to the link's rank),
+ * payload length (equals frame length − header), sequence (older than the posted receive: dropped),
+ * tag, message length (equals the posted receive), and offset (the next expected byte). Each
+ * outcome has a {@link CollectiveCounter}; nothing read off the wire can index out of bounds.
+ *
+ * <p>{@link #progress()} is a duty cycle: push what fits to every destination, then poll every
+ * source with a posted receive. Because sends never block, two ranks sending to each other at once
+ * cannot deadlock. No method on this path allocates. One thread drives a communicator.
+ */
+public final class Communicator implements AutoCloseable {
+  private static final int FRAMES_PER_DESTINATION = 16;
+  private static final int POLL_LIMIT = 64;
+
+  private final Transport transport;
+  private final CollectiveContext ctx;
+  private final int rank;
+  private final int ranks;
+  private final int maxPayload;
+  private final IdleStrategy idle;
+  private final long[] counters = new long[CollectiveCounter.values().length];
+
+  // Operation slots (struct of arrays).
+  private final boolean[] inUse;
+  private final boolean[] complete;
+  private final boolean[] isSend;
+  private final int[] peer;
+  private final long[] sequence;
+  private final int[] tag;
+  private final int[] length;
+  private final int[] done;
+  private final int[] fragment;
+  private final UnsafeBuffer[] buffer;
+  private int freeHint;
+
+  // Per-peer FIFO of posted op indices, sends and receives separately.
+  private final int[][] sendQueue;
+  private final int[] sendHead;
+  private final int[] sendTail;
+  private final int[][] recvQueue;
+  private final int[] recvHead;
+  private final int[] recvTail;
+  private final int queueCapacity;
+  private final int mask;
+
+  private final FrameHeaderFlyweight sendHeader = FrameHeaderFlyweight.allocate();
+  private final FrameHeaderFlyweight recvHeader = new FrameHeaderFlyweight();
+  private final Receiver receiver = new Receiver();
+  private long nextSequence;
+  private boolean closed;
+
+  public Communicator(final Transport transport, final CollectiveContext ctx) {
+    ctx.conclude();
+    this.transport = transport;
+    this.ctx = ctx;
+    this.rank = transport.rank();
+    this.ranks = transport.ranks();
+    this.maxPayload = transport.maxFrameLength() - HEADER_LENGTH;
+    if (maxPayload <= 0) {
+      throw new IllegalArgumentException(
+          "transport maxFrameLength="
+              + transport.maxFrameLength()
+              + " leaves no room after the "
+              + HEADER_LENGTH
+              + "-byte header");
+    }
+    this.idle = ctx.idleStrategy();
+    final int n = ctx.maxOps();
+    inUse = new boolean[n];
+    complete = new boolean[n];
+    isSend = new boolean[n];
+    peer = new int[n];
+    sequence = new long[n];
+    tag = new int[n];
+    length = new int[n];
+    done = new int[n];
+    fragment = new int[n];
+    buffer = new UnsafeBuffer[n];
+    for (int i = 0; i < n; i++) {
+      buffer[i] = new UnsafeBuffer(0, 0);
+    }
+    queueCapacity = n;
+    mask = n - 1;
+    sendQueue = new int[ranks][];
+    recvQueue = new int[ranks][];
+    sendHead = new int[ranks];
+    sendTail = new int[ranks];
+    recvHead = new int[ranks];
+    recvTail = new int[ranks];
+    sendHeader.jobId(ctx.jobId()).epoch(ctx.epoch()).srcRank(rank);
+  }
+
+  public int rank() {
+    return rank;
+  }
+
+  public int ranks() {
+    return ranks;
+  }
+
+  public long epoch() {
+    return ctx.epoch();
+  }
+
+  public long jobId() {
+    return ctx.jobId();
+  }
+
+  public Transport transport() {
+    return transport;
+  }
+
+  /** Default deadline of one collective, from its start. */
+  public long timeoutNs() {
+    return ctx.timeoutNs();
+  }
+
+  /** Largest payload per frame (frame length minus the header). */
+  public int maxPayload() {
+    return maxPayload;
+  }
+
+  /** The cumulative value of a counter. */
+  public long counter(final CollectiveCounter c) {
+    return counters[c.ordinal()];
+  }
+
+  /** The sum of every drop and reject counter. */
+  public long droppedOrRejected() {
+    long sum = 0;
+    for (final CollectiveCounter c : CollectiveCounter.values()) {
+      if (c.isDropOrReject()) {
+        sum += counters[c.ordinal()];
+      }
+    }
+    return sum;
+  }
+
+  /** Claims the sequence number of the next collective; every rank calls collectives in order. */
+  public long nextSequence() {
+    return nextSequence++;
+  }
+
+  /** Posts a send of {@code src[offset, offset + len)} to {@code dst}; returns the op handle. */
+  public int postSend(
+      final long seq,
+      final int tagValue,
+      final int dst,
+      final MemorySegment src,
+      final long offset,
+      final int len) {
+    final int op = post(true, seq, tagValue, dst, src, offset, len);
+    sendQueue(dst)[sendTail[dst]++ & mask] = op;
+    return op;
+  }
+
+  /** Posts a receive of {@code len} bytes from {@code src} into {@code dst[offset, ...)}. */
+  public int postRecv(
+      final long seq,
+      final int tagValue,
+      final int src,
+      final MemorySegment dst,
+      final long offset,
+      final int len) {
+    final int op = post(false, seq, tagValue, src, dst, offset, len);
+    recvQueue(src)[recvTail[src]++ & mask] = op;
+    return op;
+  }
+
+  private int[] sendQueue(final int p) {
+    int[] q = sendQueue[p];
+    if (q == null) {
+      q = new int[queueCapacity]; // once per peer, at first use
+      sendQueue[p] = q;
+    }
+    return q;
+  }
+
+  private int[] recvQueue(final int p) {
+    int[] q = recvQueue[p];
+    if (q == null) {
+      q = new int[queueCapacity];
+      recvQueue[p] = q;
+    }
+    return q;
+  }
+
+  private int post(
+      final boolean send,
+      final long seq,
+      final int tagValue,
+      final int p,
+      final MemorySegment segment,
+      final long offset,
+      final int len) {
+    if (closed) {
+      throw new IllegalStateException("communicator closed (rank=" + rank + ")");
+    }
+    if (p < 0 || p >= ranks || p == rank) {
+      throw new IllegalArgumentException(
+          "peer must be in [0, " + ranks + ") and not self (" + rank + "), got " + p);
+    }
+    if (len < 0 || offset < 0 || offset + len > segment.byteSize()) {
+      throw new IllegalArgumentException(
+          "slice ["
+              + offset
+              + ", "
+              + (offset + len)
+              + ") outside buffer of "
+              + segment.byteSize()
+              + " bytes");
+    }
+    if (!segment.isNative()) {
+      throw new IllegalArgumentException("buffers must be native (off-heap) memory segments");
+    }
+    final int op = allocate();
+    inUse[op] = true;
+    complete[op] = false;
+    isSend[op] = send;
+    peer[op] = p;
+    sequence[op] = seq;
+    tag[op] = tagValue;
+    length[op] = len;
+    done[op] = 0;
+    fragment[op] = 0;
+    buffer[op].wrap(segment.address() + offset, len);
+    return op;
+  }
+
+  private int allocate() {
+    final int n = inUse.length;
+    for (int i = 0; i < n; i++) {
+      final int op = (freeHint + i) % n;
+      if (!inUse[op]) {
+        freeHint = op + 1;
+        return op;
+      }
+    }
+    throw new IllegalStateException(
+        "more than maxOps=" + n + " operations posted (rank=" + rank + ")");
+  }
+
+  /** Whether the op finished (send: every frame accepted by the transport; receive: all bytes). */
+  public boolean isComplete(final int op) {
+    return complete[op];
+  }
+
+  /** Frees an op handle; an incomplete op is cancelled (only after a failure). */
+  public void release(final int op) {
+    if (inUse[op] && !complete[op]) {
+      cancelAll(); // queues would otherwise point at a freed op; the group is broken anyway
+      return;
+    }
+    inUse[op] = false;
+  }
+
+  /** Drops every posted operation, e.g. after a failed collective, before a new epoch. */
+  public void cancelAll() {
+    for (int i = 0; i < inUse.length; i++) {
+      inUse[i] = false;
+    }
+    for (int p = 0; p < ranks; p++) {
+      sendHead[p] = sendTail[p];
+      recvHead[p] = recvTail[p];
+    }
+  }
+
+  /** One duty cycle: push frames to every destination, poll every source with a posted receive. */
+  public int progress() {
+    int work = 0;
+    for (int p = 0; p < ranks; p++) {
+      if (sendHead[p] != sendTail[p]) {
+        work += pushSends(p);
+      }
+    }
+    for (int p = 0; p < ranks; p++) {
+      if (recvHead[p] != recvTail[p]) {
+        receiver.src = p;
+        work += transport.poll(p, receiver, POLL_LIMIT);
+      }
+    }
+    return work;
+  }
+
+  private int pushSends(final int dst) {
+    int frames = 0;
+    while (sendHead[dst] != sendTail[dst] && frames < FRAMES_PER_DESTINATION) {
+      final int op = sendQueue[dst][sendHead[dst] & mask];
+      final int len = length[op];
+      final int offset = done[op];
+      final int payload = Math.min(maxPayload, len - offset);
+      sendHeader
+          .sequence(sequence[op])
+          .tag(tag[op])
+          .blockIndex(fragment[op])
+          .payloadLength(payload)
+          .messageOffset(offset)
+          .messageLength(len);
+      if (!transport.offer(dst, sendHeader, HEADER_LENGTH, buffer[op], offset, payload)) {
+        counters[CollectiveCounter.BACK_PRESSURE.ordinal()]++;
+        break;
+      }
+      frames++;
+      counters[CollectiveCounter.FRAMES_SENT.ordinal()]++;
+      counters[CollectiveCounter.BYTES_SENT.ordinal()] += payload;
+      done[op] = offset + payload;
+      fragment[op]++;
+      if (done[op] == len) {
+        complete[op] = true;
+        counters[CollectiveCounter.MESSAGES_SENT.ordinal()]++;
+        sendHead[dst]++;
+      }
+    }
+    return frames;
+  }
+
+  /**
+   * Checks one received frame and, when it belongs to the head receive posted for {@code src},
+   * copies its payload in place. Public for tests and fuzzing; returns {@link FrameHandler#ABORT}
+   * when the frame must wait for a receive not posted yet.
+   */
+  public int onFrame(
+      final int src, final DirectBuffer buf, final int offset, final int frameLength) {
+    if (frameLength < HEADER_LENGTH) {
+      return count(CollectiveCounter.REJECTED_SHORT_FRAME);
+    }
+    final FrameHeaderFlyweight h = recvHeader.wrapHeader(buf, offset);
+    if (h.jobId() != ctx.jobId()) {
+      return count(CollectiveCounter.DROPPED_FOREIGN_JOB);
+    }
+    final long epoch = h.epoch();
+    if (epoch != ctx.epoch()) {
+      return count(
+          epoch < ctx.epoch()
+              ? CollectiveCounter.DROPPED_STALE_EPOCH
+              : CollectiveCounter.REJECTED_FUTURE_EPOCH);
+    }
+    final int srcRank = h.srcRank();
+    if (srcRank < 0 || srcRank >= ranks || srcRank != src) {
+      return count(CollectiveCounter.REJECTED_RANK);
+    }
+    final int payload = h.payloadLength();
+    if (payload < 0 || payload != frameLength - HEADER_LENGTH) {
+      return count(CollectiveCounter.REJECTED_LENGTH);
+    }
+    if (src < 0 || src >= ranks || recvHead[src] == recvTail[src]) {
+      return FrameHandler.ABORT; // no receive posted yet: leave it for later
+    }
+    final int op = recvQueue[src][recvHead[src] & mask];
+    final long seq = h.sequence();
+    if (seq < sequence[op]) {
+      return count(CollectiveCounter.DROPPED_STALE_SEQUENCE);
+    }
+    if (seq > sequence[op]) {
+      return FrameHandler.ABORT; // a later collective of this peer: wait for its receive
+    }
+    if (h.tag() != tag[op]) {
+      return count(CollectiveCounter.REJECTED_TAG);
+    }
+    final int len = length[op];
+    if (h.messageLength() != len || payload > len - done[op]) {
+      return count(CollectiveCounter.REJECTED_LENGTH);
+    }
+    if (h.messageOffset() != done[op]) {
+      return count(CollectiveCounter.REJECTED_OFFSET);
+    }
+    if (payload > 0) {
+      buffer[op].putBytes(done[op], buf, offset + HEADER_LENGTH, payload);
+    }
+    done[op] += payload;
+    counters[CollectiveCounter.FRAMES_RECEIVED.ordinal()]++;
+    counters[CollectiveCounter.BYTES_RECEIVED.ordinal()] += payload;
+    if (done[op] == len) {
+      complete[op] = true;
+      counters[CollectiveCounter.MESSAGES_RECEIVED.ordinal()]++;
+      recvHead[src]++;
+    }
+    return FrameHandler.CONSUMED;
+  }
+
+  private int count(final CollectiveCounter c) {
+    counters[c.ordinal()]++;
+    return FrameHandler.CONSUMED;
+  }
+
+  /**
+   * Between polls of a wait loop: throws if the deadline passed or a peer with pending work is
+   * gone, else idles. The messages name {@code opName}, the rank waited on, the elapsed time and
+   * the epoch.
+   */
+  public void idleOrFail(
+      final int work,
+      final String opName,
+      final long seq,
+      final long startNs,
+      final long deadlineNs) {
+    if (work > 0) {
+      idle.reset();
+      return;
+    }
+    final long now = System.nanoTime();
+    for (int p = 0; p < ranks; p++) {
+      if ((recvHead[p] != recvTail[p] || sendHead[p] != sendTail[p]) && transport.isPeerLost(p)) {
+        throw new PeerLostException(
+            opName
+                + ": rank="
+                + rank
+                + " lost rank="
+                + p
+                + " after "
+                + TimeUnit.NANOSECONDS.toMillis(now - startNs)
+                + " ms waiting for "
+                + (recvHead[p] != recvTail[p] ? "a message from" : "to send to")
+                + " it (seq="
+                + seq
+                + " epoch="
+                + ctx.epoch()
+                + ")");
+      }
+    }
+    if (now - deadlineNs > 0) {
+      throw new CollectiveTimeoutException(
+          opName
+              + ": rank="
+              + rank
+              + " waited "
+              + TimeUnit.NANOSECONDS.toMillis(now - startNs)
+              + " ms for "
+              + describeWaitingOn()
+              + " (seq="
+              + seq
+              + " epoch="
+              + ctx.epoch()
+              + ")");
+    }
+    if (Thread.currentThread().isInterrupted()) {
+      throw new CollectiveTimeoutException(
+          opName
+              + ": rank="
+              + rank
+              + " interrupted after "
+              + TimeUnit.NANOSECONDS.toMillis(now - startNs)
+              + " ms (seq="
+              + seq
+              + " epoch="
+              + ctx.epoch()
+              + ")");
+    }
+    idle.idle();
+  }
+
+  private String describeWaitingOn() {
+    for (int p = 0; p < ranks; p++) {
+      if (recvHead[p] != recvTail[p]) {
+        final int op = recvQueue[p][recvHead[p] & mask];
+        return "a message from rank="
+            + p
+            + " (tag="
+            + tag[op]
+            + ", "
+            + done[op]
+            + "/"
+            + length[op]
+            + " bytes)";
+      }
+    }
+    for (int p = 0; p < ranks; p++) {
+      if (sendHead[p] != sendTail[p]) {
+        return "rank=" + p + " to accept a message (back-pressure)";
+      }
+    }
+    return "nothing (local)";
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    cancelAll();
+  }
+
+  /** The transport's view of frames from one source, bound to the current poll. */
+  private final class Receiver implements FrameHandler {
+    int src;
+
+    @Override
+    public int onFrame(final DirectBuffer buf, final int offset, final int frameLength) {
+      return Communicator.this.onFrame(src, buf, offset, frameLength);
+    }
+  }
+}

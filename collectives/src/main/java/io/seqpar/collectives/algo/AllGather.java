@@ -1,0 +1,132 @@
+package io.seqpar.collectives.algo;
+
+import io.seqpar.collectives.AbstractCollective;
+import io.seqpar.collectives.Communicator;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Ring AllGather: every rank contributes {@code blockBytes}; on return {@code recv[q·blockBytes,
+ * (q+1)·blockBytes)} holds rank q's block on every rank.
+ *
+ * <p>Step table, rank r, steps s = 0..P−2 (receives of all steps are posted at start, in order):
+ *
+ * <pre>
+ *   s = 0 : send block r            to r+1;   recv block r−1   from r−1
+ *   s ≥ 1 : send block r−s (got at s−1) to r+1;  recv block r−s−1 from r−1
+ * </pre>
+ *
+ * (indices mod P). Latency {@code (P−1)(α + β·blockBytes)}; each rank sends and receives (P−1)
+ * blocks. Received blocks land in place; the forwarded block is sent from {@code recv} itself.
+ */
+public final class AllGather extends AbstractCollective {
+  private final int[] recvOps;
+  private final int[] sendOps;
+  private MemorySegment recv;
+  private int blockBytes;
+  private int next;
+  private int sendsPosted;
+  private int received;
+  private boolean countStates;
+
+  public AllGather(final Communicator comm) {
+    super(comm);
+    recvOps = new int[Math.max(1, ranks - 1)];
+    sendOps = new int[Math.max(1, ranks - 1)];
+  }
+
+  /**
+   * Starts gathering {@code send[0, blockBytes)} of every rank into {@code recv} ({@code P ×
+   * blockBytes}).
+   */
+  public void start(final MemorySegment send, final MemorySegment recv, final int blockBytes) {
+    startInternal("allgather", send, recv, blockBytes, false);
+  }
+
+  void startInternal(
+      final String name,
+      final MemorySegment send,
+      final MemorySegment recv,
+      final int blockBytes,
+      final boolean countStates) {
+    if (recv.byteSize() < (long) ranks * blockBytes || send.byteSize() < blockBytes) {
+      throw new IllegalArgumentException(
+          name
+              + ": recv must hold P·blockBytes="
+              + (long) ranks * blockBytes
+              + " bytes, send "
+              + blockBytes
+              + "; got recv="
+              + recv.byteSize()
+              + " send="
+              + send.byteSize());
+    }
+    final long seq = begin(name);
+    this.recv = recv;
+    this.blockBytes = blockBytes;
+    this.countStates = countStates;
+    MemorySegment.copy(send, 0, recv, (long) rank * blockBytes, blockBytes);
+    sendsPosted = 0;
+    received = 0;
+    if (ranks == 1) {
+      completeLocally();
+      return;
+    }
+    next = (rank + 1) % ranks;
+    final int prev = (rank - 1 + ranks) % ranks;
+    for (int s = 0; s < ranks - 1; s++) {
+      final int block = Math.floorMod(rank - s - 1, ranks);
+      recvOps[s] = comm.postRecv(seq, s, prev, recv, (long) block * blockBytes, blockBytes);
+    }
+    sendOps[0] = comm.postSend(seq, 0, next, recv, (long) rank * blockBytes, blockBytes);
+    sendsPosted = 1;
+  }
+
+  @Override
+  protected int doWork() {
+    int work = 0;
+    while (received < ranks - 1 && comm.isComplete(recvOps[received])) {
+      final int s = ++received;
+      if (countStates) {
+        addStatesReceived(1);
+      }
+      if (s < ranks - 1) {
+        final int block = Math.floorMod(rank - s, ranks);
+        sendOps[s] =
+            comm.postSend(sequence(), s, next, recv, (long) block * blockBytes, blockBytes);
+        sendsPosted++;
+      }
+      work++;
+    }
+    return work;
+  }
+
+  @Override
+  protected boolean isDone() {
+    if (received < ranks - 1) {
+      return false;
+    }
+    for (int s = 0; s < sendsPosted; s++) {
+      if (!comm.isComplete(sendOps[s])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  protected void releaseOps() {
+    if (ranks > 1) {
+      for (int s = 0; s < ranks - 1; s++) {
+        comm.release(recvOps[s]);
+      }
+    }
+    for (int s = 0; s < sendsPosted; s++) {
+      comm.release(sendOps[s]);
+    }
+    sendsPosted = 0;
+  }
+
+  int doWorkInternal() {
+    return doWork();
+  }
+}

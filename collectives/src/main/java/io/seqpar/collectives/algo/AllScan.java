@@ -1,0 +1,198 @@
+package io.seqpar.collectives.algo;
+
+import io.seqpar.collectives.AbstractCollective;
+import io.seqpar.collectives.Communicator;
+import io.seqpar.collectives.ScanAlgorithm;
+import io.seqpar.collectives.ScanCollective;
+import io.seqpar.collectives.ScanDirection;
+import io.seqpar.collectives.ScanOperator;
+import io.seqpar.collectives.ScanShape;
+import io.seqpar.collectives.Zero;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * ZeCO All-Scan (algorithms.md §2.6): the state is cut into K blocks of rows; block k flows down
+ * the chain of ranks, each rank applying its own pair to the block and forwarding it, so blocks
+ * pipeline and every rank but the first receives exactly one state (M bytes).
+ *
+ * <p>Step table, rank at visiting position v (v = p forward, P−1−p in reverse), blocks k = 0..K−1:
+ *
+ * <pre>
+ *   v = 0      : out = 0;                        send ΔS[R_k] to v+1   (all k at once, no compute)
+ *   0 < v < P−1: X_k = recv(v−1, k) into out[R_k];  Y_k = Γ[R_k] ⊙ X_k + ΔS[R_k];  send Y_k to v+1
+ *   v = P−1    : X_k = recv(v−1, k) into out[R_k]
+ * </pre>
+ *
+ * Block k crosses link (j → j+1) in slot j + k, so the last rank is done after P + K − 2 slots:
+ * {@code T ≈ (P + K − 2)(α + βM/K)} (§2.8). Messages: K received (M bytes, 1 state) on v ≥ 1; K
+ * sent (M bytes) on v ≤ P−2. Γ is never sent. The receive lands directly in {@code out}; the
+ * forwarded block is built in a pre-allocated send buffer.
+ */
+public final class AllScan extends AbstractCollective implements ScanCollective {
+  /** Target bytes per block when K is chosen from the state size. */
+  public static final int DEFAULT_BLOCK_BYTES = 128 * 1024;
+
+  /** Upper bound of the default K. */
+  public static final int MAX_DEFAULT_BLOCKS = 16;
+
+  private final ScanShape shape;
+  private final int blocks;
+  private final int[] rowFrom;
+  private final int[] recvOps;
+  private final int[] sendOps;
+  private final MemorySegment sendBuffer;
+  private MemorySegment logDecay;
+  private MemorySegment state;
+  private MemorySegment out;
+  private int v;
+  private int prev;
+  private int next;
+  private int nextBlock;
+  private int sendsPosted;
+
+  /**
+   * @param blocks K, in [1, rows]; ≤ 0 picks {@link #defaultBlocks(ScanShape)}
+   */
+  public AllScan(final Communicator comm, final ScanShape shape, final int blocks) {
+    super(comm);
+    this.shape = shape;
+    final int k = blocks <= 0 ? defaultBlocks(shape) : blocks;
+    if (k > shape.rows()) {
+      throw new IllegalArgumentException(
+          "blocks must be in [1, rows=" + shape.rows() + "], got " + blocks);
+    }
+    this.blocks = k;
+    this.rowFrom = new int[k + 1];
+    for (int i = 0; i <= k; i++) {
+      rowFrom[i] = (int) ((long) i * shape.rows() / k);
+    }
+    this.recvOps = new int[k];
+    this.sendOps = new int[k];
+    this.sendBuffer = Arena.ofAuto().allocate(shape.stateBytes(), 64);
+  }
+
+  /**
+   * K from the state size: one block per {@link #DEFAULT_BLOCK_BYTES}, between 1 and {@link
+   * #MAX_DEFAULT_BLOCKS} and at most the number of rows. (§2.6's optimum K* = sqrt((P−2)βM/α) grows
+   * with M; with α ≈ 10 µs and β ≈ 1/(3 GB/s) blocks of ~128 KiB keep per-block latency and
+   * bandwidth terms comparable.)
+   */
+  public static int defaultBlocks(final ScanShape shape) {
+    final int k =
+        Math.max(1, Math.min(MAX_DEFAULT_BLOCKS, shape.stateBytes() / DEFAULT_BLOCK_BYTES));
+    return Math.min(k, shape.rows());
+  }
+
+  public int blocks() {
+    return blocks;
+  }
+
+  @Override
+  public ScanAlgorithm algorithm() {
+    return ScanAlgorithm.ALLSCAN;
+  }
+
+  @Override
+  public ScanShape shape() {
+    return shape;
+  }
+
+  @Override
+  public void start(
+      final ScanDirection direction,
+      final MemorySegment logDecay,
+      final MemorySegment state,
+      final MemorySegment out) {
+    final long seq = begin(direction == ScanDirection.FORWARD ? "allscan fwd" : "allscan bwd");
+    this.logDecay = logDecay;
+    this.state = state;
+    this.out = out;
+    v = direction.virtualRank(rank, ranks);
+    prev = v > 0 ? direction.realRank(v - 1, ranks) : -1;
+    next = v < ranks - 1 ? direction.realRank(v + 1, ranks) : -1;
+    nextBlock = 0;
+    sendsPosted = 0;
+    if (v == 0) {
+      Zero.fill(out, shape.stateBytes());
+      nextBlock = blocks;
+      if (next >= 0) {
+        // The first rank's outgoing state is its own ΔS (X = 0): send it as is, block by block.
+        for (int k = 0; k < blocks; k++) {
+          sendOps[k] = comm.postSend(seq, k, next, state, offset(k), bytes(k));
+        }
+        sendsPosted = blocks;
+      } else {
+        completeLocally();
+      }
+      return;
+    }
+    for (int k = 0; k < blocks; k++) {
+      recvOps[k] = comm.postRecv(seq, k, prev, out, offset(k), bytes(k));
+    }
+  }
+
+  private long offset(final int k) {
+    return shape.rowOffset(rowFrom[k]);
+  }
+
+  private int bytes(final int k) {
+    return (int) (shape.rowOffset(rowFrom[k + 1]) - shape.rowOffset(rowFrom[k]));
+  }
+
+  @Override
+  protected int doWork() {
+    int work = 0;
+    while (nextBlock < blocks && comm.isComplete(recvOps[nextBlock])) {
+      final int k = nextBlock++;
+      if (next >= 0) {
+        // Y_k = Γ[R_k] ⊙ X_k + ΔS[R_k]: (X, 0) ∘ (log Γ, ΔS) on rows R_k, rows of all heads flat.
+        ScanOperator.combine(
+            null,
+            out,
+            logDecay,
+            state,
+            null,
+            sendBuffer,
+            1,
+            shape.rows(),
+            shape.dv(),
+            rowFrom[k],
+            rowFrom[k + 1]);
+        sendOps[k] = comm.postSend(sequence(), k, next, sendBuffer, offset(k), bytes(k));
+        sendsPosted++;
+      }
+      if (nextBlock == blocks) {
+        addStatesReceived(1);
+      }
+      work++;
+    }
+    return work;
+  }
+
+  @Override
+  protected boolean isDone() {
+    if (nextBlock < blocks) {
+      return false;
+    }
+    for (int k = 0; k < sendsPosted; k++) {
+      if (!comm.isComplete(sendOps[k])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  protected void releaseOps() {
+    if (v > 0) {
+      for (int k = 0; k < blocks; k++) {
+        comm.release(recvOps[k]);
+      }
+    }
+    for (int k = 0; k < sendsPosted; k++) {
+      comm.release(sendOps[k]);
+    }
+    sendsPosted = 0;
+  }
+}

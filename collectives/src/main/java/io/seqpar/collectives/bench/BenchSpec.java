@@ -1,0 +1,58 @@
+package io.seqpar.collectives.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One sweep: op, per-rank sizes min..max by factor, warmup and timed iterations per size, All-Scan
+ * K (≤ 0: default), and {@code jitWarmup} untimed iterations at a small size before the sweep so
+ * the JIT has compiled the data path (a JVM needs thousands of calls, nccl-tests' C needs none).
+ */
+public record BenchSpec(
+    BenchOp op,
+    long minBytes,
+    long maxBytes,
+    int factor,
+    int warmup,
+    int iters,
+    int blocks,
+    int jitWarmup) {
+
+  /** The sizes of the sweep, each a multiple of 4 bytes. */
+  public List<Long> sizes() {
+    final List<Long> out = new ArrayList<>();
+    for (long s = minBytes; s <= maxBytes; s *= factor) {
+      out.add(s);
+      if (factor == 1) {
+        break;
+      }
+    }
+    return out;
+  }
+
+  /** As key=value arguments for a child rank. */
+  public List<String> toArgs() {
+    return List.of(
+        "op=" + op.cliName(),
+        "minBytes=" + minBytes,
+        "maxBytes=" + maxBytes,
+        "factor=" + factor,
+        "warmup=" + warmup,
+        "iters=" + iters,
+        "blocks=" + blocks,
+        "jitWarmup=" + jitWarmup);
+  }
+
+  /** Parses what {@link #toArgs()} wrote. */
+  public static BenchSpec fromArgs(final java.util.Map<String, String> a) {
+    return new BenchSpec(
+        BenchOp.fromName(a.get("op")),
+        Long.parseLong(a.get("minBytes")),
+        Long.parseLong(a.get("maxBytes")),
+        Integer.parseInt(a.get("factor")),
+        Integer.parseInt(a.get("warmup")),
+        Integer.parseInt(a.get("iters")),
+        Integer.parseInt(a.get("blocks")),
+        Integer.parseInt(a.getOrDefault("jitWarmup", "0")));
+  }
+}

@@ -1,0 +1,174 @@
+package io.seqpar.collectives.bench;
+
+import io.seqpar.collectives.Communicator;
+import io.seqpar.collectives.ScanCollective;
+import io.seqpar.collectives.ScanDirection;
+import io.seqpar.collectives.ScanShape;
+import io.seqpar.collectives.algo.AllGather;
+import io.seqpar.collectives.algo.AllReduce;
+import io.seqpar.collectives.algo.Barrier;
+import io.seqpar.collectives.algo.RingExchange;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.function.Consumer;
+
+/**
+ * One rank's side of a sweep. Per size: a barrier before every iteration, the rank times its own
+ * call, the last iteration is checked against a float64 expectation computed locally from the
+ * deterministic per-rank fill, and one line goes out: {@code RESULT bytes count wrong t1,t2,…}
+ * (timed iterations, ns).
+ */
+public final class BenchWorkload {
+  private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+  private final Communicator comm;
+  private final BenchSpec spec;
+  private final int rank;
+  private final int ranks;
+  private final Barrier barrier;
+
+  public BenchWorkload(final Communicator comm, final BenchSpec spec) {
+    this.comm = comm;
+    this.spec = spec;
+    this.rank = comm.rank();
+    this.ranks = comm.ranks();
+    this.barrier = new Barrier(comm);
+  }
+
+  /** The fill value of float i on rank q: small multiples of 1/4, exact in float32 sums. */
+  static float fill(final int q, final long i) {
+    return (float) ((q * 7 + i * 3) % 13 - 6) * 0.25f;
+  }
+
+  /** The log-decay of row i on rank q (≤ 0). */
+  static float logDecay(final int q, final long i) {
+    return -0.001f * (1 + (i + q) % 7);
+  }
+
+  public void run(final Consumer<String> out) {
+    if (spec.jitWarmup() > 0) {
+      // Untimed: compile the data path at a small size before any timed point.
+      final int small = (int) Math.min(spec.minBytes(), 64 * 1024);
+      runSize(small, new long[1], spec.jitWarmup());
+    }
+    for (final long bytes : spec.sizes()) {
+      final long[] times = new long[spec.iters()];
+      final long wrong = runSize((int) bytes, times, spec.warmup());
+      final StringBuilder sb = new StringBuilder("RESULT ").append(bytes).append(' ');
+      sb.append(bytes / 4).append(' ').append(wrong).append(' ');
+      for (int i = 0; i < times.length; i++) {
+        sb.append(i == 0 ? "" : ",").append(times[i]);
+      }
+      out.accept(sb.toString());
+    }
+    barrier.run();
+  }
+
+  private long runSize(final int bytes, final long[] times, final int warmup) {
+    final int count = bytes / 4;
+    final Arena arena = Arena.ofAuto();
+    final BenchOp op = spec.op();
+    if (op.scan() != null) {
+      final int dv = Math.min(256, count);
+      final ScanShape shape = new ScanShape(1, count / dv, dv);
+      final MemorySegment log = arena.allocate(shape.logBytes(), 64);
+      final MemorySegment state = arena.allocate(shape.stateBytes(), 64);
+      final MemorySegment result = arena.allocate(shape.stateBytes(), 64);
+      for (int i = 0; i < shape.rows(); i++) {
+        log.setAtIndex(F, i, logDecay(rank, i));
+      }
+      for (int i = 0; i < count; i++) {
+        state.setAtIndex(F, i, fill(rank, i));
+      }
+      final ScanCollective scan = op.scan().create(comm, shape, spec.blocks());
+      for (int it = 0; it < warmup + times.length; it++) {
+        barrier.run();
+        final long t0 = System.nanoTime();
+        scan.scan(ScanDirection.FORWARD, log, state, result);
+        record(times, it - warmup, System.nanoTime() - t0);
+      }
+      return checkScan(shape, result);
+    }
+    final MemorySegment send = arena.allocate(bytes, 64);
+    final MemorySegment recv =
+        arena.allocate(op == BenchOp.ALLGATHER_RAW ? (long) bytes * ranks : bytes, 64);
+    for (int i = 0; i < count; i++) {
+      send.setAtIndex(F, i, fill(rank, i));
+    }
+    final RingExchange ring = new RingExchange(comm);
+    final AllReduce allReduce = op == BenchOp.ALLREDUCE ? new AllReduce(comm, bytes) : null;
+    final AllGather allGather = new AllGather(comm);
+    for (int it = 0; it < warmup + times.length; it++) {
+      if (op == BenchOp.ALLREDUCE) {
+        MemorySegment.copy(send, 0, recv, 0, bytes);
+      }
+      barrier.run();
+      final long t0 = System.nanoTime();
+      switch (op) {
+        case RING -> ring.exchange(send, recv, bytes);
+        case ALLREDUCE -> {
+          allReduce.start(recv, count);
+          allReduce.await();
+        }
+        default -> {
+          allGather.start(send, recv, bytes);
+          allGather.await();
+        }
+      }
+      record(times, it - warmup, System.nanoTime() - t0);
+    }
+    long wrong = 0;
+    switch (op) {
+      case RING -> {
+        final int src = (rank - 1 + ranks) % ranks;
+        for (int i = 0; i < count; i++) {
+          wrong += recv.getAtIndex(F, i) == fill(src, i) ? 0 : 1;
+        }
+      }
+      case ALLREDUCE -> {
+        for (int i = 0; i < count; i++) {
+          double e = 0;
+          for (int q = 0; q < ranks; q++) {
+            e += fill(q, i);
+          }
+          wrong += recv.getAtIndex(F, i) == (float) e ? 0 : 1;
+        }
+      }
+      default -> {
+        for (int q = 0; q < ranks; q++) {
+          for (int i = 0; i < count; i++) {
+            wrong += recv.getAtIndex(F, (long) q * count + i) == fill(q, i) ? 0 : 1;
+          }
+        }
+      }
+    }
+    return wrong;
+  }
+
+  private static void record(final long[] times, final int timed, final long ns) {
+    if (timed >= 0) {
+      times[timed] = ns;
+    }
+  }
+
+  /** Float64 exclusive prefix over ranks before this one; relative tolerance 1e-5. */
+  private long checkScan(final ScanShape shape, final MemorySegment result) {
+    final int rows = shape.rows();
+    final int dv = shape.dv();
+    long wrong = 0;
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < dv; j++) {
+        double acc = 0;
+        for (int q = 0; q < rank; q++) {
+          acc = Math.exp(logDecay(q, i)) * acc + fill(q, (long) i * dv + j);
+        }
+        final double got = result.getAtIndex(F, (long) i * dv + j);
+        if (!(Math.abs(got - acc) <= 1e-5 * (1 + Math.abs(acc)))) {
+          wrong++;
+        }
+      }
+    }
+    return wrong;
+  }
+}

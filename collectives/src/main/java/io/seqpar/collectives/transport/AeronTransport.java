@@ -1,0 +1,481 @@
+package io.seqpar.collectives.transport;
+
+import io.aeron.Aeron;
+import io.aeron.ExclusivePublication;
+import io.aeron.Image;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.logbuffer.BufferClaim;
+import io.aeron.logbuffer.ControlledFragmentHandler;
+import io.aeron.logbuffer.Header;
+import io.seqpar.SeqparException;
+import io.seqpar.collectives.exceptions.CollectiveTimeoutException;
+import io.seqpar.collectives.exceptions.PeerLostException;
+import java.util.concurrent.TimeUnit;
+import org.agrona.BitUtil;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+
+/**
+ * {@link Transport} over Aeron, IPC (all ranks are clients of one media driver directory) or UDP
+ * (each process runs its own driver; every rank binds one receive endpoint, port 0 by default, and
+ * reports the bound address through {@link #localEndpoint()} so a coordinator can publish the peer
+ * table passed to {@link #connect}).
+ *
+ * <p>Layout: rank {@code d} has one subscription on stream {@code streamId + d}; rank {@code s}
+ * sends to {@code d} on one {@link ExclusivePublication} with the fixed session id {@code
+ * sessionBase(jobId, epoch) + s}, so the receiver polls each source's {@link Image} on its own
+ * (which is what lets it leave frames of a later collective in place) and frames of another job or
+ * epoch land in an image nobody reads.
+ *
+ * <p>Frames are at most {@code mtu − 32} bytes (Aeron's {@code maxPayloadLength}), so each is a
+ * single Aeron fragment, written with {@code tryClaim} (zero copy) and read straight into the
+ * destination — no {@code FragmentAssembler}, no copy into a staging buffer. Aeron's own limit,
+ * {@code maxMessageLength = min(termLength / 8, 16 MiB)} (an offer above it throws), is never
+ * approached because frames are ≤ 64 KiB and the term is ≥ 1 MiB.
+ *
+ * <p><b>Term sizing.</b> The term length bounds the bytes in flight per link (the publication
+ * window is termLength / 2 for IPC; UDP is also bounded by the receiver window), so a link can
+ * carry about termLength / 2 before back-pressure. Pick {@code termLength = max(1 MiB, nextPow2(2 ×
+ * bytes you want in flight))}, at most 1 GiB. Each publication maps 3 × termLength (+ a 4 KiB
+ * trailer) in the driver directory, and each UDP receiver image another 3 × termLength, so {@code
+ * /dev/shm} needs
+ *
+ * <ul>
+ *   <li>IPC, one driver for all P ranks: {@code P·(P−1)·3·termLength} (P = 8, 4 MiB terms: 672
+ *       MiB);
+ *   <li>UDP, per process: {@code 2·(P−1)·3·termLength} (publications plus images).
+ * </ul>
+ *
+ * Files are sparse, so pages are committed only as they are written.
+ */
+public final class AeronTransport implements Transport {
+  /** IPC or UDP. */
+  public enum Kind {
+    IPC,
+    UDP
+  }
+
+  /** Largest MTU Aeron accepts (not 65 536). */
+  public static final int MAX_MTU = 65504;
+
+  private static final int UNRESOLVED = 0;
+
+  private final Context ctx;
+  private final Aeron aeron;
+  private final Subscription subscription;
+  private final ExclusivePublication[] publications;
+  private final Image[] images;
+  private final boolean[] imageSeen;
+  private final boolean[] connectedOnce;
+  private final BufferClaim claim = new BufferClaim();
+  private final Adapter adapter = new Adapter();
+  private int maxFrameLength;
+  private boolean closed;
+
+  private AeronTransport(final Context ctx) {
+    this.ctx = ctx;
+    this.publications = new ExclusivePublication[ctx.ranks];
+    this.images = new Image[ctx.ranks];
+    this.imageSeen = new boolean[ctx.ranks];
+    this.connectedOnce = new boolean[ctx.ranks];
+    this.aeron =
+        Aeron.connect(
+            new Aeron.Context()
+                .aeronDirectoryName(ctx.aeronDir)
+                .errorHandler(t -> {})
+                .subscriberErrorHandler(t -> {}));
+    try {
+      this.subscription = aeron.addSubscription(subscriptionChannel(), ctx.streamId + ctx.rank);
+    } catch (final RuntimeException e) {
+      aeron.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Step 1: connects to the driver in {@code ctx.aeronDir()} and opens this rank's receive side.
+   * For UDP, {@link #localEndpoint()} then holds the bound address.
+   */
+  public static AeronTransport bind(final Context ctx) {
+    ctx.conclude();
+    final AeronTransport t = new AeronTransport(ctx);
+    if (ctx.kind == Kind.UDP) {
+      t.awaitResolvedEndpoint();
+    }
+    return t;
+  }
+
+  /** The address peers send to: "host:port" for UDP (port resolved), "ipc" for IPC. */
+  public String localEndpoint() {
+    return ctx.kind == Kind.IPC ? "ipc" : subscription.resolvedEndpoint();
+  }
+
+  /**
+   * Step 2: opens a publication to every peer ({@code endpoints[rank]} for UDP; ignored for IPC)
+   * and waits until every link is connected both ways.
+   *
+   * @throws CollectiveTimeoutException naming the ranks not connected after the timeout
+   */
+  public AeronTransport connect(final String[] endpoints, final long timeoutNs) {
+    if (ctx.kind == Kind.UDP && (endpoints == null || endpoints.length != ctx.ranks)) {
+      throw new IllegalArgumentException(
+          "UDP connect needs one endpoint per rank ("
+              + ctx.ranks
+              + "), got "
+              + (endpoints == null ? "null" : endpoints.length));
+    }
+    int maxPayload = Integer.MAX_VALUE;
+    for (int d = 0; d < ctx.ranks; d++) {
+      if (d == ctx.rank) {
+        continue;
+      }
+      publications[d] =
+          aeron.addExclusivePublication(
+              publicationChannel(endpoints == null ? null : endpoints[d]), ctx.streamId + d);
+      maxPayload = Math.min(maxPayload, publications[d].maxPayloadLength());
+    }
+    maxFrameLength = maxPayload == Integer.MAX_VALUE ? ctx.mtu - 32 : maxPayload;
+    awaitConnected(timeoutNs);
+    return this;
+  }
+
+  private void awaitConnected(final long timeoutNs) {
+    final IdleStrategy idle = new SleepingMillisIdleStrategy(1);
+    final long start = System.nanoTime();
+    while (true) {
+      boolean all = true;
+      for (int p = 0; p < ctx.ranks; p++) {
+        if (p != ctx.rank && (!publications[p].isConnected() || imageFor(p) == null)) {
+          all = false;
+          break;
+        }
+      }
+      if (all) {
+        for (int p = 0; p < ctx.ranks; p++) {
+          connectedOnce[p] = p != ctx.rank;
+        }
+        return;
+      }
+      if (System.nanoTime() - start - timeoutNs > 0) {
+        final StringBuilder missing = new StringBuilder();
+        for (int p = 0; p < ctx.ranks; p++) {
+          if (p != ctx.rank && (!publications[p].isConnected() || imageFor(p) == null)) {
+            missing.append(missing.length() == 0 ? "" : ",").append(p);
+          }
+        }
+        throw new CollectiveTimeoutException(
+            "connect: rank="
+                + ctx.rank
+                + " waited "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)
+                + " ms for rank(s) "
+                + missing
+                + " ("
+                + ctx.kind
+                + ", epoch="
+                + ctx.epoch
+                + ")");
+      }
+      idle.idle();
+    }
+  }
+
+  private void awaitResolvedEndpoint() {
+    final IdleStrategy idle = new SleepingMillisIdleStrategy(1);
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (subscription.resolvedEndpoint() == null) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new SeqparException("udp bind: rank=" + ctx.rank + " endpoint not resolved in 10 s");
+      }
+      idle.idle();
+    }
+  }
+
+  private String subscriptionChannel() {
+    if (ctx.kind == Kind.IPC) {
+      return "aeron:ipc";
+    }
+    return "aeron:udp?endpoint="
+        + ctx.bindHost
+        + ":"
+        + ctx.bindPort
+        + "|rcv-wnd="
+        + ctx.receiverWindow
+        + "|so-rcvbuf="
+        + ctx.receiverWindow;
+  }
+
+  private String publicationChannel(final String endpoint) {
+    final String params =
+        "term-length=" + ctx.termLength + "|mtu=" + ctx.mtu + "|session-id=" + sessionId(ctx.rank);
+    return ctx.kind == Kind.IPC
+        ? "aeron:ipc?" + params
+        : "aeron:udp?endpoint=" + endpoint + "|" + params;
+  }
+
+  /** The session id rank {@code src} publishes under for this job and epoch. */
+  int sessionId(final int src) {
+    long h = ctx.jobId * 0x9E3779B97F4A7C15L + ctx.epoch;
+    h ^= h >>> 29;
+    h *= 0xBF58476D1CE4E5B9L;
+    h ^= h >>> 32;
+    // Keep clear of 0 and leave room for + src without overflow.
+    return (int) ((h & 0x3FFF_0000L) | 0x4000_0000L) + src;
+  }
+
+  private Image imageFor(final int src) {
+    Image image = images[src];
+    if (image == null || image.isClosed()) {
+      image = subscription.imageBySessionId(sessionId(src));
+      images[src] = image;
+      if (image != null) {
+        imageSeen[src] = true;
+      }
+    }
+    return image;
+  }
+
+  @Override
+  public int rank() {
+    return ctx.rank;
+  }
+
+  @Override
+  public int ranks() {
+    return ctx.ranks;
+  }
+
+  @Override
+  public int maxFrameLength() {
+    return maxFrameLength;
+  }
+
+  @Override
+  public boolean offer(
+      final int dstRank,
+      final DirectBuffer header,
+      final int headerLength,
+      final DirectBuffer payload,
+      final int payloadOffset,
+      final int payloadLength) {
+    final ExclusivePublication pub = publications[dstRank];
+    final long result = pub.tryClaim(headerLength + payloadLength, claim);
+    if (result > 0) {
+      final int offset = claim.offset();
+      claim.buffer().putBytes(offset, header, 0, headerLength);
+      if (payloadLength > 0) {
+        claim.buffer().putBytes(offset + headerLength, payload, payloadOffset, payloadLength);
+      }
+      claim.commit();
+      return true;
+    }
+    if (result == Publication.NOT_CONNECTED) {
+      if (connectedOnce[dstRank]) {
+        throw lost("offer", dstRank, "publication no longer connected");
+      }
+      return false;
+    }
+    if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED) {
+      throw lost("offer", dstRank, Publication.errorString(result));
+    }
+    return false; // BACK_PRESSURED or ADMIN_ACTION: the caller polls and retries.
+  }
+
+  private PeerLostException lost(final String what, final int peer, final String why) {
+    return new PeerLostException(
+        "aeron "
+            + what
+            + ": rank="
+            + ctx.rank
+            + " lost peer rank="
+            + peer
+            + ": "
+            + why
+            + " (epoch="
+            + ctx.epoch
+            + ")");
+  }
+
+  @Override
+  public int poll(final int srcRank, final FrameHandler handler, final int limit) {
+    final Image image = imageFor(srcRank);
+    if (image == null) {
+      return 0;
+    }
+    adapter.handler = handler;
+    adapter.consumed = 0;
+    image.controlledPoll(adapter, limit);
+    adapter.handler = null;
+    return adapter.consumed;
+  }
+
+  @Override
+  public boolean isPeerLost(final int peer) {
+    if (peer == ctx.rank || closed) {
+      return closed;
+    }
+    if (imageSeen[peer]) {
+      final Image image = imageFor(peer);
+      if (image == null || image.isClosed()) {
+        return true;
+      }
+    }
+    final ExclusivePublication pub = publications[peer];
+    return pub != null && connectedOnce[peer] && (pub.isClosed() || !pub.isConnected());
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      closed = true;
+      for (final ExclusivePublication p : publications) {
+        CloseHelper.quietClose(p);
+      }
+      CloseHelper.quietClose(subscription);
+      CloseHelper.quietClose(aeron);
+    }
+  }
+
+  /** Adapts Aeron's controlled poll to a {@link FrameHandler}; one instance, no capture. */
+  private static final class Adapter implements ControlledFragmentHandler {
+    FrameHandler handler;
+    int consumed;
+
+    @Override
+    public Action onFragment(
+        final DirectBuffer buffer, final int offset, final int length, final Header header) {
+      if (handler.onFrame(buffer, offset, length) == FrameHandler.ABORT) {
+        return Action.ABORT;
+      }
+      consumed++;
+      return Action.CONTINUE;
+    }
+  }
+
+  /** Configuration of one rank's Aeron endpoint; {@link #conclude()} validates it. */
+  public static final class Context {
+    private Kind kind = Kind.IPC;
+    private String aeronDir;
+    private int rank = -1;
+    private int ranks = -1;
+    private long jobId;
+    private long epoch;
+    private int streamId = 1001;
+    private int termLength = 4 * 1024 * 1024;
+    private int mtu = -1;
+    private String bindHost = "127.0.0.1";
+    private int bindPort = UNRESOLVED;
+    private int receiverWindow = 2 * 1024 * 1024;
+
+    public Context kind(final Kind v) {
+      kind = v;
+      return this;
+    }
+
+    public Context aeronDir(final String v) {
+      aeronDir = v;
+      return this;
+    }
+
+    public Context rank(final int v) {
+      rank = v;
+      return this;
+    }
+
+    public Context ranks(final int v) {
+      ranks = v;
+      return this;
+    }
+
+    public Context jobId(final long v) {
+      jobId = v;
+      return this;
+    }
+
+    public Context epoch(final long v) {
+      epoch = v;
+      return this;
+    }
+
+    public Context streamId(final int v) {
+      streamId = v;
+      return this;
+    }
+
+    /** Term length in bytes: a power of two in [1 MiB, 1 GiB]. See the class javadoc. */
+    public Context termLength(final int v) {
+      termLength = v;
+      return this;
+    }
+
+    /** MTU in bytes, ≤ 65504; default 65504 for IPC and 8192 for UDP. */
+    public Context mtu(final int v) {
+      mtu = v;
+      return this;
+    }
+
+    public Context bindHost(final String v) {
+      bindHost = v;
+      return this;
+    }
+
+    /** UDP receive port; 0 (default) lets the OS pick, see {@link #localEndpoint()}. */
+    public Context bindPort(final int v) {
+      bindPort = v;
+      return this;
+    }
+
+    /** UDP receiver window in bytes (Aeron's default 128 KiB is small for multi-MB states). */
+    public Context receiverWindow(final int v) {
+      receiverWindow = v;
+      return this;
+    }
+
+    /** Fills defaults and checks every field, naming the field, value and allowed range. */
+    public Context conclude() {
+      if (aeronDir == null) {
+        throw new IllegalArgumentException("aeronDir must be set");
+      }
+      if (ranks < 1) {
+        throw new IllegalArgumentException("ranks must be >= 1, got " + ranks);
+      }
+      if (rank < 0 || rank >= ranks) {
+        throw new IllegalArgumentException("rank must be in [0, " + ranks + "), got " + rank);
+      }
+      if (!BitUtil.isPowerOfTwo(termLength) || termLength < (1 << 20) || termLength > (1 << 30)) {
+        throw new IllegalArgumentException(
+            "termLength must be a power of two in [1 MiB, 1 GiB], got " + termLength);
+      }
+      if (mtu == -1) {
+        mtu = kind == Kind.IPC ? MAX_MTU : 8192;
+      }
+      if (mtu < 1024 || mtu > MAX_MTU || mtu % 32 != 0) {
+        throw new IllegalArgumentException(
+            "mtu must be a multiple of 32 in [1024, " + MAX_MTU + "], got " + mtu);
+      }
+      if (bindPort < 0 || bindPort > 65535) {
+        throw new IllegalArgumentException("bindPort must be in [0, 65535], got " + bindPort);
+      }
+      return this;
+    }
+
+    public Kind kind() {
+      return kind;
+    }
+
+    public int rank() {
+      return rank;
+    }
+
+    public int ranks() {
+      return ranks;
+    }
+
+    public long epoch() {
+      return epoch;
+    }
+  }
+}

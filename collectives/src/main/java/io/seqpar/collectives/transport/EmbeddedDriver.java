@@ -1,0 +1,100 @@
+package io.seqpar.collectives.transport;
+
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+
+/**
+ * Starts and stops an Aeron media driver inside this process, configured for shared, small hosts:
+ * one driver thread ({@link ThreadingMode#SHARED}) with a backoff idle strategy that parks (never a
+ * busy-spin, so several ranks can share two cores), a unique directory under {@code /dev/shm}
+ * deleted on start and shutdown, and liveness timeouts lowered from Aeron's 10 s so a killed peer
+ * is noticed in a few seconds (the collective's own deadline is the backstop).
+ */
+public final class EmbeddedDriver implements AutoCloseable {
+  /** Image liveness and publication connection timeout: how soon a silent peer counts as gone. */
+  public static final long PEER_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(3);
+
+  /** Client liveness: how soon the driver reaps a killed client's publications. */
+  public static final long CLIENT_LIVENESS_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(4);
+
+  private final MediaDriver driver;
+
+  private EmbeddedDriver(final MediaDriver driver) {
+    this.driver = driver;
+  }
+
+  /** Backoff parameters of {@link #parkingIdleStrategy()}: spins, yields, min and max park (ns). */
+  public static final long[] IDLE_DEFAULTS = {10, 1000, 1_000, 100_000};
+
+  /**
+   * The idle strategy of the driver thread and, by default, of collectives: 10 spins, then up to
+   * 1000 {@code Thread.yield()}s (each hands the core to any other runnable rank, which is what
+   * matters when N ranks share 2 cores), then parks from 1 µs growing to 100 µs — never a
+   * busy-spin. Override for experiments with the environment variable {@code
+   * SEQPAR_IDLE=spins,yields,minParkNs,maxParkNs} (inherited by rank processes).
+   */
+  public static IdleStrategy parkingIdleStrategy() {
+    final long[] p = IDLE_DEFAULTS.clone();
+    final String env = System.getenv("SEQPAR_IDLE");
+    if (env != null && !env.isBlank()) {
+      final String[] f = env.split(",");
+      for (int i = 0; i < Math.min(4, f.length); i++) {
+        p[i] = Long.parseLong(f[i].trim());
+      }
+    }
+    return new BackoffIdleStrategy(p[0], p[1], p[2], p[3]);
+  }
+
+  /** How {@link #parkingIdleStrategy()} is configured, for benchmark headers. */
+  public static String idleDescription() {
+    final IdleStrategy s = parkingIdleStrategy();
+    return s.toString().replace("BackoffIdleStrategy", "Backoff");
+  }
+
+  /** A fresh unique directory name under /dev/shm (or java.io.tmpdir where that is missing). */
+  public static String uniqueDirName(final String prefix) {
+    final String base =
+        new java.io.File("/dev/shm").isDirectory()
+            ? "/dev/shm"
+            : System.getProperty("java.io.tmpdir");
+    return base + "/" + prefix + "-" + UUID.randomUUID();
+  }
+
+  /** Launches a driver in {@code aeronDir} (created, and deleted on close). */
+  public static EmbeddedDriver launch(final String aeronDir) {
+    final MediaDriver.Context ctx =
+        new MediaDriver.Context()
+            .aeronDirectoryName(aeronDir)
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(parkingIdleStrategy())
+            .imageLivenessTimeoutNs(PEER_TIMEOUT_NS)
+            .publicationConnectionTimeoutNs(PEER_TIMEOUT_NS)
+            .clientLivenessTimeoutNs(CLIENT_LIVENESS_TIMEOUT_NS)
+            .publicationUnblockTimeoutNs(CLIENT_LIVENESS_TIMEOUT_NS + TimeUnit.SECONDS.toNanos(1))
+            .timerIntervalNs(TimeUnit.MILLISECONDS.toNanos(100))
+            .publicationLingerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500))
+            .termBufferSparseFile(true)
+            .warnIfDirectoryExists(false);
+    return new EmbeddedDriver(MediaDriver.launch(ctx));
+  }
+
+  /** Launches a driver in a fresh unique directory. */
+  public static EmbeddedDriver launchUnique(final String prefix) {
+    return launch(uniqueDirName(prefix));
+  }
+
+  public String aeronDirectoryName() {
+    return driver.aeronDirectoryName();
+  }
+
+  @Override
+  public void close() {
+    driver.close();
+  }
+}

@@ -1,0 +1,79 @@
+package io.seqpar.collectives;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seqpar.collectives.algo.AllReduce;
+import io.seqpar.collectives.algo.AllScan;
+import io.seqpar.collectives.algo.RingExchange;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Steady state allocates nothing: after warm-up, a loop of All-Scan (fwd and bwd), ring exchange
+ * and ring AllReduce on each rank's thread is measured with the thread allocation counter.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class HotPathAllocationTest {
+  private static final int WARMUP = 3000;
+  private static final int MEASURED = 1000;
+
+  /**
+   * Slack for one-off JVM allocations on the thread (e.g. a deoptimisation); ≪ 1 byte/iteration·op.
+   */
+  private static final long SLACK_BYTES = 16 * 1024;
+
+  @ParameterizedTest
+  @EnumSource(
+      value = RankGroup.Kind.class,
+      names = {"INMEM", "IPC"})
+  void steadyStateCollectivesDoNotAllocate(final RankGroup.Kind kind) throws Exception {
+    final ScanShape shape = new ScanShape(2, 16, 32);
+    try (RankGroup g = RankGroup.create(kind, 3, TimeUnit.SECONDS.toNanos(60))) {
+      final List<Long> allocated =
+          g.run(
+              (rank, comm) -> {
+                final com.sun.management.ThreadMXBean mx =
+                    (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+                final Arena arena = Arena.ofAuto();
+                final MemorySegment log = arena.allocate(shape.logBytes(), 64);
+                final MemorySegment st = arena.allocate(shape.stateBytes(), 64);
+                final MemorySegment out = arena.allocate(shape.stateBytes(), 64);
+                final MemorySegment recv = arena.allocate(shape.stateBytes(), 64);
+                final AllScan scan = new AllScan(comm, shape, 4);
+                final RingExchange ring = new RingExchange(comm);
+                final AllReduce allReduce = new AllReduce(comm, shape.stateBytes(), 1024);
+                long before = 0;
+                for (int i = 0; i < WARMUP + MEASURED; i++) {
+                  if (i == WARMUP) {
+                    before = mx.getCurrentThreadAllocatedBytes();
+                  }
+                  scan.scan(ScanDirection.FORWARD, log, st, out);
+                  scan.scan(ScanDirection.REVERSE, log, st, out);
+                  ring.exchange(st, recv, shape.stateBytes());
+                  allReduce.start(recv, shape.stateBytes() / 4);
+                  allReduce.await();
+                }
+                return mx.getCurrentThreadAllocatedBytes() - before;
+              },
+              170);
+      for (int r = 0; r < allocated.size(); r++) {
+        assertTrue(
+            allocated.get(r) <= SLACK_BYTES,
+            kind
+                + " rank "
+                + r
+                + " allocated "
+                + allocated.get(r)
+                + " bytes in "
+                + MEASURED
+                + " iterations (4 collectives each)");
+      }
+    }
+  }
+}

@@ -1,0 +1,330 @@
+package io.seqpar.deploy.cli;
+
+import io.seqpar.SeqparException;
+import io.seqpar.collectives.CollectiveContext;
+import io.seqpar.collectives.Communicator;
+import io.seqpar.collectives.bench.BenchOp;
+import io.seqpar.collectives.bench.BenchReport;
+import io.seqpar.collectives.bench.BenchSpec;
+import io.seqpar.collectives.bench.BenchWorkload;
+import io.seqpar.collectives.launch.RankProcessGroup;
+import io.seqpar.collectives.transport.EmbeddedDriver;
+import io.seqpar.collectives.transport.InMemoryTransport;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code seqpar bench collectives}: sweeps a collective over per-rank sizes with N real rank
+ * processes ({@code ipc}: one media driver in this process, ranks are its clients; {@code udp}:
+ * each rank its own driver, endpoints on port 0 exchanged through this process) or N threads
+ * ({@code inmem}). Every size is checked against a float64 expectation; any wrong element exits 1.
+ *
+ * <p>Idle strategy (ranks and drivers): Agrona {@code BackoffIdleStrategy(maxSpins=10,
+ * maxYields=1000, minPark=1 µs, maxPark=100 µs)} ({@link EmbeddedDriver#parkingIdleStrategy()}):
+ * yields, then parks — no busy-spin, so N ranks can share 2 cores; driver threading mode SHARED.
+ * Before the sweep, {@code --jit-warmup} untimed calls let the JIT compile the data path.
+ */
+@Command(
+    name = "collectives",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Benchmark a collective over Aeron IPC/UDP (N processes) or in memory (N threads).",
+      "Prints size, count, time_us (median and p99 of the per-iteration max over ranks),",
+      "algbw, busbw (GB/s = 1e9 B/s) and #wrong, as nccl-tests does."
+    })
+public final class BenchCollectivesCommand implements Callable<Integer> {
+  static final long MAX_BYTES = 1L << 30;
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--op",
+      required = true,
+      paramLabel = "OP",
+      description = "allscan|allgather|chain|tree|ring|allreduce|allgather-raw")
+  String op;
+
+  @Option(
+      names = "--ranks",
+      defaultValue = "2",
+      paramLabel = "N",
+      description = "Ranks, 1..64 (default: ${DEFAULT-VALUE}).")
+  int ranks;
+
+  @Option(
+      names = "--transport",
+      defaultValue = "ipc",
+      paramLabel = "T",
+      description = "ipc|udp|inmem (default: ${DEFAULT-VALUE}).")
+  String transport;
+
+  @Option(
+      names = "--min-bytes",
+      defaultValue = "4K",
+      paramLabel = "SIZE",
+      description = "Smallest per-rank size; K/M/G suffixes (default: ${DEFAULT-VALUE}).")
+  String minBytes;
+
+  @Option(
+      names = "--max-bytes",
+      defaultValue = "64M",
+      paramLabel = "SIZE",
+      description = "Largest per-rank size (default: ${DEFAULT-VALUE}).")
+  String maxBytes;
+
+  @Option(
+      names = "--factor",
+      defaultValue = "2",
+      paramLabel = "F",
+      description = "Size multiplier, 2..16 (default: ${DEFAULT-VALUE}).")
+  int factor;
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "5",
+      paramLabel = "N",
+      description = "Untimed iterations per size, 0..10000 (default: ${DEFAULT-VALUE}).")
+  int warmup;
+
+  @Option(
+      names = "--iters",
+      defaultValue = "20",
+      paramLabel = "N",
+      description = "Timed iterations per size, 1..100000 (default: ${DEFAULT-VALUE}).")
+  int iters;
+
+  @Option(
+      names = "--blocks",
+      defaultValue = "0",
+      paramLabel = "K",
+      description = "All-Scan blocks K, 0 = chosen from the state size, else 1..1024.")
+  int blocks;
+
+  @Option(
+      names = "--jit-warmup",
+      defaultValue = "2000",
+      paramLabel = "N",
+      description =
+          "Untimed iterations at a small size before the sweep so the JIT has compiled the data"
+              + " path, 0..1000000 (default: ${DEFAULT-VALUE}).")
+  int jitWarmup;
+
+  @Option(
+      names = "--format",
+      defaultValue = "table",
+      paramLabel = "FMT",
+      description = "table|jsonl|csv (default: ${DEFAULT-VALUE}).")
+  String format;
+
+  @Option(names = "--out", paramLabel = "FILE", description = "Also write the output to FILE.")
+  Path out;
+
+  @Option(
+      names = "--timeout-ms",
+      defaultValue = "60000",
+      paramLabel = "MS",
+      description = "Deadline of one collective call, 100..3600000 ms (default: ${DEFAULT-VALUE}).")
+  long timeoutMs;
+
+  /** Parses 4, 4K, 64M, 1G (binary multiples). */
+  static long parseSize(final String option, final String text) {
+    final String t = text.trim().toUpperCase(Locale.ROOT);
+    long mult = 1;
+    String digits = t;
+    if (t.endsWith("K") || t.endsWith("M") || t.endsWith("G")) {
+      mult = t.endsWith("K") ? 1L << 10 : t.endsWith("M") ? 1L << 20 : 1L << 30;
+      digits = t.substring(0, t.length() - 1);
+    }
+    try {
+      return Math.multiplyExact(Long.parseLong(digits), mult);
+    } catch (final NumberFormatException | ArithmeticException e) {
+      return -1;
+    }
+  }
+
+  private ParameterException bad(final String option, final Object value, final String allowed) {
+    return new ParameterException(
+        spec.commandLine(), option + ": " + value + " is out of range (allowed: " + allowed + ")");
+  }
+
+  BenchSpec validate() {
+    final BenchOp benchOp = BenchOp.fromName(op);
+    if (benchOp == null) {
+      throw bad("--op", op, "allscan|allgather|chain|tree|ring|allreduce|allgather-raw");
+    }
+    if (ranks < 1 || ranks > 64) {
+      throw bad("--ranks", ranks, "1..64");
+    }
+    if (!List.of("ipc", "udp", "inmem").contains(transport)) {
+      throw bad("--transport", transport, "ipc|udp|inmem");
+    }
+    final long min = parseSize("--min-bytes", minBytes);
+    final long max = parseSize("--max-bytes", maxBytes);
+    if (min < 4 || min > MAX_BYTES || min % 4 != 0) {
+      throw bad("--min-bytes", minBytes, "4..1G, a multiple of 4");
+    }
+    if (max < min || max > MAX_BYTES || max % 4 != 0) {
+      throw bad("--max-bytes", maxBytes, minBytes + "..1G, a multiple of 4");
+    }
+    if (factor < 2 || factor > 16) {
+      throw bad("--factor", factor, "2..16");
+    }
+    if (warmup < 0 || warmup > 10_000) {
+      throw bad("--warmup", warmup, "0..10000");
+    }
+    if (iters < 1 || iters > 100_000) {
+      throw bad("--iters", iters, "1..100000");
+    }
+    if (blocks < 0 || blocks > 1024) {
+      throw bad("--blocks", blocks, "0..1024");
+    }
+    if (jitWarmup < 0 || jitWarmup > 1_000_000) {
+      throw bad("--jit-warmup", jitWarmup, "0..1000000");
+    }
+    if (!List.of("table", "jsonl", "csv").contains(format)) {
+      throw bad("--format", format, "table|jsonl|csv");
+    }
+    if (timeoutMs < 100 || timeoutMs > 3_600_000) {
+      throw bad("--timeout-ms", timeoutMs, "100..3600000");
+    }
+    return new BenchSpec(benchOp, min, max, factor, warmup, iters, blocks, jitWarmup);
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    final BenchSpec benchSpec = validate();
+    final BenchReport report =
+        new BenchReport(benchSpec, transport, ranks, EmbeddedDriver.idleDescription());
+    if (transport.equals("inmem")) {
+      runInMemory(benchSpec, report);
+    } else {
+      runProcesses(benchSpec, report);
+    }
+    final StringWriter sw = new StringWriter();
+    report.print(new PrintWriter(sw), format);
+    final PrintWriter o = spec.commandLine().getOut();
+    o.print(sw);
+    o.flush();
+    if (out != null) {
+      if (out.getParent() != null) {
+        Files.createDirectories(out.getParent());
+      }
+      Files.writeString(out, sw.toString(), StandardCharsets.UTF_8);
+    }
+    if (report.totalWrong() > 0) {
+      spec.commandLine()
+          .getErr()
+          .println("seqpar bench collectives: " + report.totalWrong() + " wrong elements");
+      spec.commandLine().getErr().flush();
+      return ExitCodes.FAILURE;
+    }
+    return ExitCodes.OK;
+  }
+
+  private void runInMemory(final BenchSpec benchSpec, final BenchReport report) throws Exception {
+    final InMemoryTransport[] ts = InMemoryTransport.group(ranks);
+    final List<Thread> threads = new ArrayList<>();
+    final Throwable[] failure = new Throwable[1];
+    for (int r = 0; r < ranks; r++) {
+      final int rank = r;
+      final Thread t =
+          new Thread(
+              () -> {
+                try {
+                  final Communicator comm =
+                      new Communicator(
+                          ts[rank],
+                          new CollectiveContext()
+                              .jobId(1)
+                              .epoch(1)
+                              .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs)));
+                  new BenchWorkload(comm, benchSpec).run(line -> report.accept(rank, line));
+                } catch (final Throwable e) {
+                  synchronized (failure) {
+                    failure[0] = failure[0] == null ? e : failure[0];
+                  }
+                  ts[rank].close(); // peers fail fast instead of waiting for the deadline
+                }
+              },
+              "bench-rank-" + r);
+      t.setDaemon(true);
+      threads.add(t);
+      t.start();
+    }
+    for (final Thread t : threads) {
+      t.join();
+    }
+    if (failure[0] != null) {
+      throw new SeqparException("bench failed: " + failure[0].getMessage(), failure[0]);
+    }
+  }
+
+  private void runProcesses(final BenchSpec benchSpec, final BenchReport report) {
+    final EmbeddedDriver driver =
+        transport.equals("ipc") ? EmbeddedDriver.launchUnique("seqpar-bench") : null;
+    try (RankProcessGroup g =
+        RankProcessGroup.start(
+            ranks,
+            r -> {
+              final List<String> a = new ArrayList<>(benchSpec.toArgs());
+              a.add("transport=" + transport);
+              a.add("rank=" + r);
+              a.add("ranks=" + ranks);
+              a.add("timeoutMs=" + timeoutMs);
+              a.add("workload=bench");
+              if (driver != null) {
+                a.add("aeronDir=" + driver.aeronDirectoryName());
+              }
+              return a;
+            },
+            TimeUnit.SECONDS.toNanos(120))) {
+      int finished = 0;
+      final boolean[] over = new boolean[ranks];
+      final List<String> failures = new ArrayList<>();
+      while (finished < ranks) {
+        // Bounded by the collective deadline: a stuck rank reports FAILED before this expires.
+        final RankProcessGroup.Line l =
+            g.next(
+                System.nanoTime()
+                    + TimeUnit.MILLISECONDS.toNanos(timeoutMs) * 3
+                    + TimeUnit.SECONDS.toNanos(60));
+        if (l == null) {
+          throw new SeqparException(
+              "bench: no output from any rank for " + (timeoutMs * 3 / 1000 + 60) + " s");
+        }
+        if (report.accept(l.rank(), l.text())) {
+          continue;
+        }
+        if (l.text().startsWith("DONE")) {
+          over[l.rank()] = true;
+          finished++;
+        } else if (l.text().startsWith("FAILED")) {
+          failures.add("rank " + l.rank() + ": " + l.text());
+        } else if (l.text().equals("EXIT") && !over[l.rank()]) {
+          failures.add("rank " + l.rank() + " exited before finishing");
+        }
+        if (!failures.isEmpty()) {
+          throw new SeqparException("bench failed: " + String.join("; ", failures));
+        }
+      }
+      g.awaitExit(TimeUnit.SECONDS.toNanos(30));
+    } finally {
+      if (driver != null) {
+        driver.close();
+      }
+    }
+  }
+}
