@@ -30,6 +30,8 @@ public final class RankProcessGroup implements AutoCloseable {
           "--add-opens",
           "java.base/java.nio=ALL-UNNAMED",
           "--enable-native-access=ALL-UNNAMED",
+          "--add-modules",
+          "jdk.incubator.vector",
           "-XX:+UseSerialGC",
           "-XX:TieredStopAtLevel=4",
           "-Xss512k",
@@ -54,6 +56,18 @@ public final class RankProcessGroup implements AutoCloseable {
       final int ranks,
       final java.util.function.IntFunction<List<String>> args,
       final long startTimeoutNs) {
+    return start(ranks, RankMain.class.getName(), args, startTimeoutNs);
+  }
+
+  /**
+   * As {@link #start(int, java.util.function.IntFunction, long)} with another main class that
+   * speaks the same protocol (print {@code ENDPOINT rank addr}, read {@code PEERS …}).
+   */
+  public static RankProcessGroup start(
+      final int ranks,
+      final String mainClass,
+      final java.util.function.IntFunction<List<String>> args,
+      final long startTimeoutNs) {
     final RankProcessGroup g = new RankProcessGroup(ranks);
     try {
       final String java = ProcessHandle.current().info().command().orElse("java");
@@ -64,7 +78,7 @@ public final class RankProcessGroup implements AutoCloseable {
         cmd.addAll(JVM_FLAGS);
         cmd.add("-cp");
         cmd.add(cp);
-        cmd.add(RankMain.class.getName());
+        cmd.add(mainClass);
         cmd.addAll(args.apply(r));
         final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         g.processes.add(p);
