@@ -3,10 +3,15 @@ package io.seqpar.deploy.cli;
 import io.seqpar.worker.attention.AttentionInputs;
 import io.seqpar.worker.attention.AttentionOutputs;
 import io.seqpar.worker.attention.LinearAttentionRunner;
+import io.seqpar.worker.sp.SpAttentionRunner;
+import io.seqpar.worker.sp.SpProcessRunner;
+import io.seqpar.worker.sp.SpStrategy;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,7 +29,10 @@ import picocli.CommandLine.Spec;
     description = {
       "Run the linear-attention operator (forward + backward) on .npy tensors.",
       "Reads q k v dO (+ decay.npy -> const_decay, g.npy -> gla) from --inputs and writes",
-      "o S_T dq dk dv (+ dg) as float32 .npy files into --out."
+      "o S_T dq dk dv (+ dg) as float32 .npy files into --out.",
+      "With --ranks P the sequence is split contiguously over P ranks (threads over the",
+      "in-memory transport, or real processes over Aeron IPC/UDP) exchanging states by",
+      "--strategy; the outputs equal the single-rank ones up to float32 rounding."
     })
 public final class AttentionCommand implements Callable<Integer> {
   /** Largest chunk accepted; the C×C score workspace grows quadratically. */
@@ -54,12 +62,76 @@ public final class AttentionCommand implements Callable<Integer> {
       description = "Chunk size, 1..4096; need not divide T (default: ${DEFAULT-VALUE}).")
   int chunk;
 
+  @Option(
+      names = "--ranks",
+      paramLabel = "P",
+      defaultValue = "1",
+      description = "Sequence-parallel ranks, 1..256 (default: ${DEFAULT-VALUE}).")
+  int ranks;
+
+  @Option(
+      names = "--strategy",
+      paramLabel = "S",
+      defaultValue = "allscan",
+      description = "allscan|allgather|chain|tree|auto (default: ${DEFAULT-VALUE}).")
+  String strategy;
+
+  @Option(
+      names = "--blocks",
+      paramLabel = "K",
+      defaultValue = "0",
+      description =
+          "All-Scan row blocks; 0 = chosen from the state size (default: ${DEFAULT-VALUE}).")
+  int blocks;
+
+  @Option(
+      names = "--transport",
+      paramLabel = "T",
+      defaultValue = "inmem",
+      description =
+          "inmem (threads) | ipc | udp (processes over Aeron) (default: ${DEFAULT-VALUE}).")
+  String transport;
+
+  @Option(
+      names = "--timeout-ms",
+      paramLabel = "MS",
+      defaultValue = "30000",
+      description = "Deadline of every collective wait (default: ${DEFAULT-VALUE}).")
+  long timeoutMs;
+
   @Override
   public Integer call() {
     if (chunk < 1 || chunk > MAX_CHUNK) {
       throw new ParameterException(
           spec.commandLine(),
           "--chunk: " + chunk + " is out of range (allowed: 1.." + MAX_CHUNK + ")");
+    }
+    if (ranks < 1 || ranks > 256) {
+      throw new ParameterException(
+          spec.commandLine(), "--ranks: " + ranks + " is out of range (allowed: 1..256)");
+    }
+    final SpStrategy sp;
+    try {
+      sp = SpStrategy.fromId(strategy);
+    } catch (final IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--strategy: " + e.getMessage());
+    }
+    if (!List.of("inmem", "ipc", "udp").contains(transport)) {
+      throw new ParameterException(
+          spec.commandLine(), "--transport: '" + transport + "' (allowed: inmem, ipc, udp)");
+    }
+    if (blocks < 0) {
+      throw new ParameterException(
+          spec.commandLine(), "--blocks: " + blocks + " (allowed: 0 for automatic, or >= 1)");
+    }
+    if (timeoutMs < 1) {
+      throw new ParameterException(
+          spec.commandLine(), "--timeout-ms: " + timeoutMs + " (allowed: >= 1)");
+    }
+    if (!transport.equals("inmem") && inputs == null) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--transport " + transport + " needs --inputs (rank processes read it)");
     }
     final PrintWriter o = spec.commandLine().getOut();
     try (AttentionInputs in = inputs == null ? builtInProblem() : AttentionInputs.load(inputs)) {
@@ -74,18 +146,33 @@ public final class AttentionCommand implements Callable<Integer> {
           chunk,
           inputs == null ? "built-in problem" : inputs);
       final long t0 = System.nanoTime();
-      try (AttentionOutputs res = LinearAttentionRunner.run(in, chunk)) {
+      try (AttentionOutputs res = compute(in, sp)) {
         final double secs = (System.nanoTime() - t0) / 1e9;
         res.write(out);
         final long tokens = (long) in.batch() * in.tokens();
         o.printf(
-            "forward+backward: %.3f s, %.0f tokens/s (one thread)%n",
-            secs, tokens / Math.max(secs, 1e-9));
+            "forward+backward: %.3f s, %.0f tokens/s (%s)%n",
+            secs,
+            tokens / Math.max(secs, 1e-9),
+            ranks == 1 ? "one thread" : ranks + " ranks, " + strategy + " over " + transport);
         o.printf("wrote %s to %s%n", String.join(" ", res.names()), out.toAbsolutePath());
       }
     }
     o.flush();
     return ExitCodes.OK;
+  }
+
+  private AttentionOutputs compute(final AttentionInputs in, final SpStrategy sp) {
+    final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    if (ranks == 1 && sp != SpStrategy.CHAIN) {
+      return LinearAttentionRunner.run(in, chunk);
+    }
+    if (transport.equals("inmem")) {
+      final SpAttentionRunner.Result r =
+          SpAttentionRunner.runInMemory(in, chunk, ranks, sp, blocks, timeoutNs);
+      return r.outputs();
+    }
+    return SpProcessRunner.run(inputs, chunk, ranks, sp, blocks, transport, timeoutNs);
   }
 
   /** A seeded GLA problem with realistic gates: g = logsigmoid(x)/16, x ~ N(0,1). */

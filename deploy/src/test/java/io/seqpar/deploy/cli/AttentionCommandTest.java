@@ -75,6 +75,74 @@ class AttentionCommandTest {
     assertThat(log).contains("failed 0");
   }
 
+  /** --ranks P: every strategy, threads (inmem) and processes (ipc), accepted by the checker. */
+  @ParameterizedTest(name = "{0} P={1} {2}")
+  @org.junit.jupiter.params.provider.CsvSource({
+    "allscan,2,inmem",
+    "allscan,7,inmem",
+    "allgather,7,inmem",
+    "chain,7,inmem",
+    "tree,7,inmem",
+    "auto,3,inmem",
+    "tree,3,ipc"
+  })
+  void shardedRunsPassTheOracleChecker(
+      final String strategy, final int ranks, final String transport) throws Exception {
+    final OracleCase c = OracleCase.load("gla_B2_H2_T257_dk16_dv16");
+    final Path out = tmp.resolve(strategy + ranks + transport);
+    final CliRun r =
+        CliRun.of(
+            "attention",
+            "--inputs",
+            c.dir().toString(),
+            "--out",
+            out.toString(),
+            "--chunk",
+            "16",
+            "--ranks",
+            String.valueOf(ranks),
+            "--strategy",
+            strategy,
+            "--transport",
+            transport);
+    assertEquals(0, r.code(), r.err());
+    assertThat(r.out()).contains(ranks + " ranks, " + strategy + " over " + transport);
+    assumeTrue(numpyAvailable(), "python3 with numpy not available: oracle script check skipped");
+    final Process p =
+        new ProcessBuilder(
+                "python3",
+                OracleCase.oracleDir().resolve("check_npy.py").toString(),
+                c.dir().toString(),
+                out.toString(),
+                "--strict",
+                "--only",
+                "o",
+                "S_T",
+                "dq",
+                "dk",
+                "dv",
+                "dg")
+            .redirectErrorStream(true)
+            .start();
+    final String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    assertEquals(0, p.exitValue(), log);
+  }
+
+  @Test
+  void badShardingOptionsAreUsageErrorsNamingTheOption() {
+    final String in = OracleCase.load("plain_B2_H2_T7_dk16_dv16").dir().toString();
+    CliRun r = CliRun.of("attention", "--inputs", in, "--ranks", "0");
+    assertEquals(2, r.code());
+    assertThat(r.err()).contains("--ranks").contains("1..256");
+    r = CliRun.of("attention", "--inputs", in, "--ranks", "2", "--strategy", "ring");
+    assertEquals(2, r.code());
+    assertThat(r.err()).contains("--strategy").contains("'ring'").contains("allscan");
+    r = CliRun.of("attention", "--inputs", in, "--ranks", "2", "--transport", "tcp");
+    assertEquals(2, r.code());
+    assertThat(r.err()).contains("--transport").contains("inmem, ipc, udp");
+  }
+
   @Test
   void builtInProblemRunsOnEmbeddedDefaults() {
     final CliRun r = CliRun.of("attention", "--out", tmp.resolve("demo").toString());
