@@ -9,7 +9,7 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Micro-benchmarks (nccl-tests-style output).",
-    subcommands = {BenchCollectivesCommand.class})
+    subcommands = {BenchCollectivesCommand.class, BenchSpCommand.class})
 public final class BenchCommand implements Runnable {
   @Spec CommandSpec spec;
 
