@@ -68,6 +68,14 @@ public final class TensorArena implements AutoCloseable {
     return java.util.Collections.unmodifiableMap(views);
   }
 
+  /**
+   * The whole allocation, padding included (zeros): one buffer for a collective over every view,
+   * e.g. an all-reduce of all gradients.
+   */
+  public MemorySegment segment() {
+    return block;
+  }
+
   /** Total bytes of the one allocation. */
   public long byteSize() {
     return block.byteSize();

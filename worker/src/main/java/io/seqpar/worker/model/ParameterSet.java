@@ -3,6 +3,7 @@ package io.seqpar.worker.model;
 import io.seqpar.tensor.FloatView;
 import io.seqpar.tensor.TensorArena;
 import io.seqpar.worker.kernel.DecayMode;
+import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -172,6 +173,14 @@ public final class ParameterSet implements AutoCloseable {
     for (final FloatView v : grads.views().values()) {
       v.zero();
     }
+  }
+
+  /**
+   * Every gradient as one contiguous float32 block (alignment padding is zero and stays zero under
+   * summation): what sequence parallelism all-reduces after backward.
+   */
+  public MemorySegment gradientBlock() {
+    return grads.segment();
   }
 
   /**
