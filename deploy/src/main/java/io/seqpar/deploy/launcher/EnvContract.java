@@ -24,7 +24,7 @@ public final class EnvContract {
   /** The shared secret the coordinator's interceptor checks. */
   public static final String TOKEN = "SEQPAR_TOKEN";
 
-  /** The run id, {@code yyyyMMdd-HHmmss-xxxxxx}. */
+  /** The run id, {@code yyyyMMdd-HHmmss-SSS-xxxxxxxx}. */
   public static final String RUN_ID = "SEQPAR_RUN_ID";
 
   /** The run directory {@code runs/<run-id>} (job spec, metrics, checkpoints, logs). */

@@ -38,6 +38,7 @@ public final class GroupContext {
   private ConsoleFilter consoleFilter = ConsoleFilter.ALL;
   private Path logDir;
   private Path doneFile;
+  private Path scratchRoot;
   private boolean concluded;
 
   /** Fills defaults and validates; call once before use. Returns this. */
@@ -159,6 +160,19 @@ public final class GroupContext {
    */
   public GroupContext doneFile(final Path file) {
     doneFile = file;
+    return this;
+  }
+
+  public Path scratchRoot() {
+    return scratchRoot;
+  }
+
+  /**
+   * A directory removed at teardown and by the shutdown hook after the children's own scratch dirs,
+   * e.g. {@link RunDirectory#shmRoot()} ({@code /dev/shm/seqpar-<run-id>}); null for none.
+   */
+  public GroupContext scratchRoot(final Path dir) {
+    scratchRoot = dir;
     return this;
   }
 

@@ -340,6 +340,9 @@ public final class ProcessGroup implements AutoCloseable {
             RunDirectory.deleteTree(dir);
           }
         }
+        if (ctx.scratchRoot() != null) {
+          RunDirectory.deleteTree(ctx.scratchRoot());
+        }
         tornDown = true;
       }
     }

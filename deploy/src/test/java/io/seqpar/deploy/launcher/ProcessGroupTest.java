@@ -76,13 +76,13 @@ class ProcessGroupTest {
       left.forEach(ProcessHandle::destroyForcibly);
       fail("processes left behind: " + alive);
     }
-    run.removeAeronDirs();
     assertFalse(Files.exists(run.shmRoot()), "Aeron dirs left: " + run.shmRoot());
   }
 
   GroupContext ctx() {
     return new GroupContext()
         .logDir(run.logs())
+        .scratchRoot(run.shmRoot())
         .console(console)
         .graceMs(GRACE_MS)
         .drainMs(10_000)
