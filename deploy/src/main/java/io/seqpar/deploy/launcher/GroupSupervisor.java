@@ -90,10 +90,16 @@ public final class GroupSupervisor {
       final LauncherSignals.Trapped sig,
       final AtomicReference<LauncherSignals.Trapped> signalled,
       final AtomicReference<ProcessGroup> current) {
-    signalled.compareAndSet(null, sig);
+    final boolean first = signalled.compareAndSet(null, sig);
     final ProcessGroup g = current.get();
-    if (g != null) {
+    if (g == null) {
+      return;
+    }
+    if (first) {
       g.stop(sig.status(), "the launcher received SIG" + sig.name());
+    } else {
+      // A second Ctrl-C: the user will not wait for the grace period.
+      g.killNow();
     }
   }
 

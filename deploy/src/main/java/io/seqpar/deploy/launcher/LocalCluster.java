@@ -87,7 +87,7 @@ public final class LocalCluster implements GroupSupervisor.Launch {
       throw new UncheckedIOException("cannot remove stale ready file " + ready, e);
     }
     final ChildProcess coord = group.start(coordSpec);
-    final int port = ReadyFile.awaitPort(ready, coord, readyTimeoutMs);
+    final int port = ReadyFile.awaitPort(ready, coord, readyTimeoutMs, group::stopRequested);
     for (int rank = 0; rank < workers; rank++) {
       group.start(
           spec(

@@ -45,6 +45,7 @@ public final class ProcessGroup implements AutoCloseable {
   private final Thread hook;
   private final Object lock = new Object();
   private boolean stopping;
+  private volatile boolean stopRequested;
   private boolean tornDown;
   private List<Long> survivors = List.of();
   private GroupOutcome outcome;
@@ -77,7 +78,7 @@ public final class ProcessGroup implements AutoCloseable {
   /** Starts one child. Throws if the group is already stopping or the program cannot start. */
   public ChildProcess start(final ChildSpec spec) {
     synchronized (lock) {
-      if (stopping) {
+      if (stopping || stopRequested) {
         throw new SeqparException(
             "group is stopping: not starting "
                 + spec.label()
@@ -153,7 +154,18 @@ public final class ProcessGroup implements AutoCloseable {
    * in {@link #awaitOutcome()} tears it down and reports {@code status} with {@code reason}.
    */
   public void stop(final Status status, final String reason) {
+    stopRequested = true;
     events.add(new Stop(status, reason));
+  }
+
+  /** Whether {@link #stop} was called: handshakes poll this to give up at once. */
+  public boolean stopRequested() {
+    return stopRequested;
+  }
+
+  /** SIGKILL to every child and descendant now, skipping the grace (a second Ctrl-C). */
+  public void killNow() {
+    ProcessTree.killNow(children.stream().map(ChildProcess::handle).toList());
   }
 
   /** The children started so far. */

@@ -38,6 +38,19 @@ public final class ReadyFile {
    */
   public static int awaitPort(final Path file, final ChildProcess child, final long timeoutMs)
       throws InterruptedException {
+    return awaitPort(file, child, timeoutMs, () -> false);
+  }
+
+  /**
+   * As {@link #awaitPort(Path, ChildProcess, long)}, and gives up as soon as {@code cancelled} says
+   * so (the group was stopped, e.g. by Ctrl-C, while the child was still starting).
+   */
+  public static int awaitPort(
+      final Path file,
+      final ChildProcess child,
+      final long timeoutMs,
+      final java.util.function.BooleanSupplier cancelled)
+      throws InterruptedException {
     final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     final long t0 = System.nanoTime();
     while (true) {
@@ -60,6 +73,10 @@ public final class ReadyFile {
                 + " (waited "
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)
                 + " ms)");
+      }
+      if (cancelled.getAsBoolean()) {
+        throw new SeqparException(
+            "stopped while waiting for the ready file " + file + " of " + child);
       }
       if (System.nanoTime() - deadline >= 0) {
         throw new SeqparException(

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * A test-only launcher process: a {@link LocalCluster} of FakeRank children under a {@link
  * GroupSupervisor}, exiting with the outcome's code, so tests can signal a real launcher. Args:
- * {@code RUNS_DIR TRAP_SIGNALS(true|false) WORKERS WORKER_OP...}.
+ * {@code RUNS_DIR TRAP_SIGNALS(true|false) WORKERS WORKER_OP...}; the coordinator's ops come from
+ * {@code FAKE_COORD_OPS} (comma-separated).
  */
 public final class FakeLauncher {
   private FakeLauncher() {}

@@ -3,7 +3,6 @@ package io.seqpar.deploy.launcher;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -37,21 +36,15 @@ class LauncherProcessTest {
 
   @AfterEach
   void noLeaks() throws Exception {
-    final List<ProcessHandle> left =
-        new ArrayList<>(ProcessHandle.current().descendants().toList());
-    watched.forEach(pid -> ProcessHandle.of(pid).ifPresent(left::add));
-    final boolean gone =
-        ProcessGroupTest.waitFor(() -> left.stream().noneMatch(ProcessHandle::isAlive), 10_000);
-    if (!gone) {
-      final List<Long> alive =
-          left.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList();
-      ProcessTree.killNow(left);
-      left.forEach(ProcessHandle::destroyForcibly);
-      fail("processes left behind: " + alive);
-    }
+    LeakCheck.assertNoneLeft(tmp.toString(), watched, 10_000);
   }
 
   private void startLauncher(final boolean trap, final String... workerOps) throws Exception {
+    startLauncher(null, trap, workerOps);
+  }
+
+  private void startLauncher(final String coordOps, final boolean trap, final String... workerOps)
+      throws Exception {
     final List<String> args =
         new ArrayList<>(List.of(tmp.resolve("runs").toString(), Boolean.toString(trap), "2"));
     args.addAll(List.of(workerOps));
@@ -61,7 +54,11 @@ class LauncherProcessTest {
             .mainClass(FakeLauncher.class.getName())
             .args(args)
             .build();
-    launcher = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    final ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    if (coordOps != null) {
+      pb.environment().put("FAKE_COORD_OPS", coordOps);
+    }
+    launcher = pb.start();
     Thread.ofVirtual()
         .start(
             () -> {
@@ -166,5 +163,20 @@ class LauncherProcessTest {
     assertAllGone(pids, shmRoot());
     assertTrue(out.contains("[w00] SEQPAR_COORDINATOR_PORT=40000"), out.toString());
     assertTrue(out.stream().anyMatch(l -> l.startsWith("Root Cause")), out.toString());
+  }
+
+  @Test
+  @Timeout(90)
+  void sigintDuringTheHandshakeStopsAtOnce() throws Exception {
+    startLauncher("print:coord up,sleep:600000", true, "sleep:600000");
+    assertTrue(
+        ProcessGroupTest.waitFor(() -> out.contains("[coord] coord up"), ProcessGroupTest.WAIT_MS),
+        "coordinator did not start: " + out);
+    final long t0 = System.nanoTime();
+    assertEquals(130, signalAndWait("INT"), out.toString());
+    final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    assertTrue(tookMs < 20_000, "took " + tookMs + " ms, the ready timeout is 60 s");
+    assertFalse(out.stream().anyMatch(l -> l.startsWith("[w")), "no worker may start: " + out);
+    assertFalse(Files.exists(shmRoot()), "Aeron dirs left");
   }
 }

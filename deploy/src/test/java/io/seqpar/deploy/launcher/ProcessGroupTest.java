@@ -66,16 +66,7 @@ class ProcessGroupTest {
 
   @AfterEach
   void noLeaks() throws Exception {
-    final List<ProcessHandle> left =
-        new ArrayList<>(ProcessHandle.current().descendants().toList());
-    watchedPids.forEach(pid -> ProcessHandle.of(pid).ifPresent(left::add));
-    final boolean gone = waitFor(() -> left.stream().noneMatch(ProcessHandle::isAlive), 10_000);
-    if (!gone) {
-      final List<Long> alive =
-          left.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList();
-      left.forEach(ProcessHandle::destroyForcibly);
-      fail("processes left behind: " + alive);
-    }
+    LeakCheck.assertNoneLeft(tmp.toString(), watchedPids, 10_000);
     assertFalse(Files.exists(run.shmRoot()), "Aeron dirs left: " + run.shmRoot());
   }
 
@@ -99,6 +90,7 @@ class ProcessGroupTest {
                 EnvContract.RANK, Integer.toString(rank),
                 EnvContract.WORLD_SIZE, Integer.toString(workers),
                 EnvContract.AERON_DIR, aeron.toString(),
+                EnvContract.RUN_DIR, run.root().toString(),
                 EnvContract.READY_FILE, run.readyFile(spec.label()).toString()));
   }
 
