@@ -39,6 +39,7 @@ public final class GroupContext {
   private Path logDir;
   private Path doneFile;
   private Path scratchRoot;
+  private java.util.function.BiConsumer<ChildSpec, String> lineListener;
   private boolean concluded;
 
   /** Fills defaults and validates; call once before use. Returns this. */
@@ -173,6 +174,19 @@ public final class GroupContext {
    */
   public GroupContext scratchRoot(final Path dir) {
     scratchRoot = dir;
+    return this;
+  }
+
+  public java.util.function.BiConsumer<ChildSpec, String> lineListener() {
+    return lineListener;
+  }
+
+  /**
+   * Called by the pumps with every output line (unprefixed) of every child, e.g. to feed the
+   * coordinator's step lines to {@link Progress}. Runs on the pump's thread: keep it short.
+   */
+  public GroupContext lineListener(final java.util.function.BiConsumer<ChildSpec, String> l) {
+    lineListener = l;
     return this;
   }
 

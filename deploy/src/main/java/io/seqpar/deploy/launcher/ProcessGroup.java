@@ -122,7 +122,8 @@ public final class ProcessGroup implements AutoCloseable {
               p.getInputStream(),
               logFile,
               ctx.consoleFilter().shows(spec.role(), spec.rank()) ? ctx.console() : null,
-              tail);
+              tail,
+              ctx.lineListener() == null ? null : line -> ctx.lineListener().accept(spec, line));
       final ChildProcess child = new ChildProcess(spec, p, pump, tail, logFile, Instant.now());
       children.add(child);
       child.exitObserved(p.onExit().thenRun(() -> events.add(new Exited(child, Instant.now()))));

@@ -25,6 +25,7 @@ public final class RankPrefixedPump implements Runnable {
   private final BufferedWriter log;
   private final PrintStream console;
   private final LogTail tail;
+  private final java.util.function.Consumer<String> listener;
   private final Thread thread;
 
   private RankPrefixedPump(
@@ -32,7 +33,9 @@ public final class RankPrefixedPump implements Runnable {
       final InputStream in,
       final BufferedWriter log,
       final PrintStream console,
-      final LogTail tail) {
+      final LogTail tail,
+      final java.util.function.Consumer<String> listener) {
+    this.listener = listener;
     this.prefix = "[" + label + "] ";
     this.in = in;
     this.log = log;
@@ -43,14 +46,15 @@ public final class RankPrefixedPump implements Runnable {
 
   /**
    * Starts pumping {@code in} to {@code logFile} (appended), {@code tail} and, if non-null, {@code
-   * console}.
+   * console} and {@code listener} (which gets the line without its prefix).
    */
   public static RankPrefixedPump start(
       final String label,
       final InputStream in,
       final Path logFile,
       final PrintStream console,
-      final LogTail tail) {
+      final LogTail tail,
+      final java.util.function.Consumer<String> listener) {
     final BufferedWriter log;
     try {
       log =
@@ -63,7 +67,7 @@ public final class RankPrefixedPump implements Runnable {
     } catch (final IOException e) {
       throw new UncheckedIOException("cannot open log file " + logFile + " for " + label, e);
     }
-    final RankPrefixedPump pump = new RankPrefixedPump(label, in, log, console, tail);
+    final RankPrefixedPump pump = new RankPrefixedPump(label, in, log, console, tail, listener);
     pump.thread.start();
     return pump;
   }
@@ -84,6 +88,9 @@ public final class RankPrefixedPump implements Runnable {
         if (console != null) {
           // PrintStream.println is synchronized, so lines of different children never interleave.
           console.println(prefixed);
+        }
+        if (listener != null) {
+          listener.accept(line);
         }
       }
     } catch (final IOException e) {

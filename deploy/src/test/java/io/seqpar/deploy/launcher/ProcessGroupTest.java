@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.seqpar.SeqparException;
 import io.seqpar.deploy.launcher.GroupOutcome.Status;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -425,7 +424,43 @@ class ProcessGroupTest {
     }
   }
 
-  static String read(final Path p) throws IOException {
-    return Files.readString(p);
+  @Test
+  @Timeout(90)
+  void theLineListenerFeedsTheCoordinatorsStepLinesToProgress() throws Exception {
+    final ByteArrayOutputStream progressBytes = new ByteArrayOutputStream();
+    final Progress progress =
+        new Progress(
+            new PrintStream(progressBytes, true, StandardCharsets.UTF_8),
+            false,
+            0,
+            System::nanoTime);
+    final GroupContext c =
+        ctx()
+            .consoleFilter(ConsoleFilter.QUIET)
+            .lineListener(
+                (spec, line) -> {
+                  if (spec.role() == Role.COORDINATOR) {
+                    StepReport.parse(line).ifPresent(progress::report);
+                  }
+                });
+    final GroupOutcome o;
+    try (ProcessGroup g = new ProcessGroup(c)) {
+      g.start(
+          child(
+              Role.COORDINATOR,
+              0,
+              1,
+              "print:step 1/2 | loss=2.5",
+              "print:step 2/2 | loss=2.0",
+              "exit:0"));
+      g.start(child(Role.WORKER, 0, 1, "print:step 9/9 | loss=1.0", "exit:0"));
+      o = g.awaitOutcome();
+    }
+    assertEquals(Status.SUCCEEDED, o.status(), o.reason());
+    final String p = progressBytes.toString(StandardCharsets.UTF_8);
+    assertTrue(p.contains("step 1/2  50% | loss 2.5000"), p);
+    assertTrue(p.contains("step 2/2 100% | loss 2.0000"), p);
+    assertFalse(p.contains("9/9"), "worker lines are not progress: " + p);
+    assertFalse(consoleBytes.toString(StandardCharsets.UTF_8).contains("[coord]"), "quiet");
   }
 }
