@@ -92,7 +92,12 @@ public final class GroupContext {
     return drainMs;
   }
 
-  /** After the leader exits 0, how long the other children may take to exit on their own. */
+  /**
+   * After the leader exits 0, how long the other children may take to exit on their own; then they
+   * are stopped (SIGTERM, grace, SIGKILL) and the run still counts as a success, because the leader
+   * already finished the job. It is also how long a provisional early exit 0 waits for the leader
+   * (see {@link #doneFile(Path)}).
+   */
   public GroupContext drainMs(final long ms) {
     drainMs = ms;
     return this;

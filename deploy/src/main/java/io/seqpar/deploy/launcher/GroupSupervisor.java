@@ -61,8 +61,9 @@ public final class GroupSupervisor {
   public GroupOutcome run(final Launch launch) throws InterruptedException {
     final AtomicReference<ProcessGroup> current = new AtomicReference<>();
     final AtomicReference<LauncherSignals.Trapped> signalled = new AtomicReference<>();
-    try (LauncherSignals ignored =
-        trapSignals ? LauncherSignals.install(sig -> onSignal(sig, signalled, current)) : null) {
+    final LauncherSignals signals =
+        trapSignals ? LauncherSignals.install(sig -> onSignal(sig, signalled, current)) : null;
+    try {
       int attempt = 0;
       while (true) {
         final GroupOutcome outcome = runOnce(launch, attempt, current, signalled);
@@ -82,6 +83,10 @@ public final class GroupSupervisor {
                 + attempt
                 + ")");
         report.flush();
+      }
+    } finally {
+      if (signals != null) {
+        signals.close();
       }
     }
   }

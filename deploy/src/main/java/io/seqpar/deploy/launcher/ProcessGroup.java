@@ -88,6 +88,7 @@ public final class ProcessGroup implements AutoCloseable {
                 + spec.rank()
                 + ")");
       }
+      requireExecutable(spec);
       final ProcessBuilder pb = new ProcessBuilder(commandLine(spec));
       pb.environment().putAll(spec.env());
       pb.environment().put(EnvContract.RESTART_COUNT, Integer.toString(restartCount));
@@ -116,18 +117,57 @@ public final class ProcessGroup implements AutoCloseable {
       }
       final LogTail tail = new LogTail(ctx.tailLines());
       final Path logFile = ctx.logDir().resolve(spec.label() + ".log");
-      final RankPrefixedPump pump =
-          RankPrefixedPump.start(
-              spec.label(),
-              p.getInputStream(),
-              logFile,
-              ctx.consoleFilter().shows(spec.role(), spec.rank()) ? ctx.console() : null,
-              tail,
-              ctx.lineListener() == null ? null : line -> ctx.lineListener().accept(spec, line));
+      final RankPrefixedPump pump;
+      try {
+        pump =
+            RankPrefixedPump.start(
+                spec.label(),
+                p.getInputStream(),
+                logFile,
+                ctx.consoleFilter().shows(spec.role(), spec.rank()) ? ctx.console() : null,
+                tail,
+                ctx.lineListener() == null ? null : line -> ctx.lineListener().accept(spec, line));
+      } catch (final RuntimeException e) {
+        // Not yet tracked by the group, so nothing else would ever stop it.
+        ProcessTree.killNow(List.of(p.toHandle()));
+        throw e;
+      }
       final ChildProcess child = new ChildProcess(spec, p, pump, tail, logFile, Instant.now());
       children.add(child);
       child.exitObserved(p.onExit().thenRun(() -> events.add(new Exited(child, Instant.now()))));
       return child;
+    }
+  }
+
+  /**
+   * Fails in the launcher, naming the child, when its program does not exist: under setsid the
+   * start itself would succeed and the error would only show as exit code 127.
+   */
+  private static void requireExecutable(final ChildSpec spec) {
+    final String program = spec.command().getFirst();
+    final boolean found;
+    if (program.contains(File.separator)) {
+      final Path p = spec.workDir() == null ? Path.of(program) : spec.workDir().resolve(program);
+      found = Files.isExecutable(p) && !Files.isDirectory(p);
+    } else {
+      final String path = System.getenv().getOrDefault("PATH", "");
+      found =
+          java.util.Arrays.stream(path.split(File.pathSeparator))
+              .filter(d -> !d.isEmpty())
+              .map(d -> Path.of(d, program))
+              .anyMatch(p -> Files.isExecutable(p) && !Files.isDirectory(p));
+    }
+    if (!found) {
+      throw new SeqparException(
+          "cannot start "
+              + spec.label()
+              + " ("
+              + spec.role().id()
+              + " rank="
+              + spec.rank()
+              + "): program "
+              + program
+              + " not found or not executable");
     }
   }
 
@@ -233,15 +273,16 @@ public final class ProcessGroup implements AutoCloseable {
             Instant.now());
       }
       if (drainDeadlineNs != Long.MAX_VALUE && now - drainDeadlineNs >= 0) {
+        // The leader finished the job, so stragglers that hang on exit are stopped, not failed.
         return finishedLeader != null
             ? new Decision(
-                Status.TIMED_OUT,
+                Status.SUCCEEDED,
                 running()
                     + " did not exit within "
                     + ctx.drainMs()
                     + " ms after "
                     + finishedLeader
-                    + " exited 0",
+                    + " exited 0; stopping them",
                 null,
                 Instant.now())
             : new Decision(
@@ -423,11 +464,18 @@ public final class ProcessGroup implements AutoCloseable {
     }
   }
 
-  /** Tears the group down if {@link #awaitOutcome()} did not, and removes the shutdown hook. */
+  /**
+   * Tears the group down if {@link #awaitOutcome()} did not, and removes the shutdown hook. If
+   * interrupted meanwhile it SIGKILLs everything at once and keeps the interrupt flag set.
+   */
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     try {
       tearDown(ctx.graceMs());
+    } catch (final InterruptedException e) {
+      // Interrupted during the grace period: do not wait any longer, kill now.
+      killNow();
+      Thread.currentThread().interrupt();
     } finally {
       if (hook != null) {
         try {

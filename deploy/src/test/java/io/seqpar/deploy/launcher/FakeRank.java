@@ -32,8 +32,8 @@ public final class FakeRank {
         case "sleep" -> Thread.sleep(Long.parseLong(arg));
         case "exit" -> exit(Integer.parseInt(arg));
         case "ignore-term" -> {
-          sun.misc.Signal.handle(
-              new sun.misc.Signal("TERM"), s -> System.out.println("ignoring SIGTERM"));
+          // Traps INT and TERM alike; the handler only prints, so the process stays up.
+          LauncherSignals.install(sig -> System.out.println("ignoring SIG" + sig.name()));
           System.out.println("SIGTERM ignored from now on");
         }
         case "ready" -> {

@@ -463,4 +463,34 @@ class ProcessGroupTest {
     assertFalse(p.contains("9/9"), "worker lines are not progress: " + p);
     assertFalse(consoleBytes.toString(StandardCharsets.UTF_8).contains("[coord]"), "quiet");
   }
+
+  @Test
+  @Timeout(90)
+  void workersHangingAfterTheCoordinatorFinishedAreStoppedAndTheRunSucceeds() throws Exception {
+    final GroupOutcome o;
+    final ChildProcess straggler;
+    try (ProcessGroup g = new ProcessGroup(ctx().drainMs(1_000))) {
+      g.start(child(Role.COORDINATOR, 0, 1, "sleep:300", "exit:0"));
+      straggler = g.start(child(Role.WORKER, 0, 1, "sleep:600000"));
+      o = g.awaitOutcome();
+    }
+    assertEquals(Status.SUCCEEDED, o.status(), o.reason());
+    assertTrue(o.reason().contains("did not exit within 1000 ms"), o.reason());
+    assertFalse(straggler.isAlive());
+  }
+
+  @Test
+  @Timeout(30)
+  void aProgramThatCannotStartIsReportedWithItsLabel() {
+    try (ProcessGroup g = new ProcessGroup(ctx())) {
+      final SeqparException e =
+          assertThrows(
+              SeqparException.class,
+              () ->
+                  g.start(
+                      ChildSpec.of(
+                          Role.WORKER, 2, 4, List.of(tmp.resolve("no-such-program").toString()))));
+      assertTrue(e.getMessage().contains("cannot start w02 (worker rank=2)"), e.getMessage());
+    }
+  }
 }
