@@ -382,6 +382,9 @@ public final class ChunkedLinearAttention {
       prepareDecay(g, t0, c, logLambda);
       System.arraycopy(states, ci * stateLen, states, (ci + 1) * stateLen, stateLen);
       advanceState(states, (ci + 1) * stateLen, c);
+      if (progress != null) {
+        progress.run();
+      }
     }
     // Pass 2: chunks in reverse, carrying dH = ∂loss/∂(state at the chunk's end).
     loadOrZero(dh, 0, dsOut);
