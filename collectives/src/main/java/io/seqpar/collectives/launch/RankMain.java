@@ -83,7 +83,8 @@ public final class RankMain {
               new CollectiveContext()
                   .jobId(Long.parseLong(a.getOrDefault("job", "1")))
                   .epoch(Long.parseLong(a.getOrDefault("epoch", "1")))
-                  .timeoutNs(timeoutNs));
+                  .timeoutNs(timeoutNs)
+                  .idleStrategy(EmbeddedDriver.idleStrategyFor(udp ? 1 : ranks)));
       new Barrier(comm).run();
       if ("fault".equals(a.get("workload"))) {
         final ScanShape shape = new ScanShape(1, 64, 64);

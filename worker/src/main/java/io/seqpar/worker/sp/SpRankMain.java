@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 /**
@@ -123,20 +122,9 @@ public final class SpRankMain {
     System.exit(code);
   }
 
-  /**
-   * How a rank waits. When the ranks of an IPC group outnumber this host's cores, a waiting rank
-   * parks early and long (no spins, 10 yields, then 20 µs growing to 1 ms), handing its core to the
-   * ranks still computing — whose progress is what it waits for. Measured with {@code seqpar bench
-   * sp}, P = 4 on 2 cores, L = 16384, H = 4, d = 64 (15 passes): All-Scan exposed communication
-   * 9.2% → 2.6% of the step and the step 729 → 649 ms. Otherwise the collectives' default. An
-   * explicit {@code SEQPAR_IDLE} always wins.
-   */
+  /** How a rank waits: see {@link EmbeddedDriver#idleStrategyFor} (UDP ranks may be remote). */
   static IdleStrategy idleStrategy(final int ranks, final boolean udp) {
-    final boolean oversubscribed = !udp && ranks > Runtime.getRuntime().availableProcessors();
-    if (oversubscribed && System.getenv("SEQPAR_IDLE") == null) {
-      return new BackoffIdleStrategy(0, 10, 20_000, 1_000_000);
-    }
-    return EmbeddedDriver.parkingIdleStrategy();
+    return EmbeddedDriver.idleStrategyFor(udp ? 1 : ranks);
   }
 
   private static SequenceParallelAttention operator(
