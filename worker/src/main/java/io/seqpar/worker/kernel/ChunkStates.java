@@ -12,6 +12,10 @@ package io.seqpar.worker.kernel;
  */
 public final class ChunkStates {
   float[] states = new float[0];
+
+  /** Plain/const_decay: each chunk's masked score matrix A, {@code [N, C, C]} (C×C per chunk). */
+  float[] scores = new float[0];
+
   int len = -1;
   int dk;
   int dv;
@@ -36,6 +40,14 @@ public final class ChunkStates {
     }
     if (states.length < need) {
       states = new float[(int) need];
+    }
+    final long scoreNeed = (long) n * chunk * chunk;
+    if (scoreNeed > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException(
+          "slice of " + len + " tokens needs " + scoreNeed + " floats of chunk scores");
+    }
+    if (scores.length < scoreNeed) {
+      scores = new float[(int) scoreNeed];
     }
     this.len = len;
     this.dk = dk;

@@ -102,6 +102,7 @@ public final class ChunkedLinearAttention {
   // Chunk-boundary states for backward, grown on demand (not per chunk).
   private float[] ownStates = new float[0];
   private float[] states; // the active chunk states of the current backward call
+  private float[] cachedScores; // forward's A per chunk (plain/const), or null: recompute
   // Decoupled-correction scratch, [L, dk], grown on demand.
   private float[] corr = new float[0];
 
@@ -224,6 +225,9 @@ public final class ChunkedLinearAttention {
       pack(vc, v, t0, c, dv);
       prepareDecay(g, t0, c, logLambda);
       scores(c);
+      if (rec != null && mode != DecayMode.GLA) {
+        System.arraycopy(a, 0, cache.scores, t0 / chunk * chunk * chunk, c * c);
+      }
       // O = A V + Q̂ S
       Gemm.mul(outc, 0, dv, a, 0, c, vc, 0, dv, c, dv, c, false, A_LOWER);
       Gemm.mul(outc, 0, dv, qhat, 0, dk, state, 0, dv, c, dv, dk, true, FULL);
@@ -370,6 +374,7 @@ public final class ChunkedLinearAttention {
       ownStates = new float[(int) need];
     }
     states = reuse ? cached.states : ownStates;
+    cachedScores = reuse && mode != DecayMode.GLA ? cached.scores : null;
     // Pass 1: the state entering every chunk, S_[0] = sIn, ..., S_[n] = final state.
     if (!reuse) {
       loadOrZero(states, 0, sIn);
@@ -396,7 +401,7 @@ public final class ChunkedLinearAttention {
       pack(vc, v, t0, c, dv);
       pack(doc, dO, t0, c, dv);
       prepareDecay(g, t0, c, logLambda);
-      backwardChunk(c, ci * stateLen, (ci + 1) * stateLen);
+      backwardChunk(c, ci, ci * stateLen, (ci + 1) * stateLen);
       unpack(dQ, dqc, t0, c, dk);
       unpack(dK, dkc, t0, c, dk);
       unpack(dV, dvc, t0, c, dv);
@@ -726,9 +731,12 @@ public final class ChunkedLinearAttention {
   }
 
   /** One chunk of backward; states[prevOff] enters the chunk, states[endOff] leaves it. */
-  private void backwardChunk(final int c, final int prevOff, final int endOff) {
+  private void backwardChunk(final int c, final int ci, final int prevOff, final int endOff) {
     if (mode == DecayMode.GLA) {
       decayQk(c); // A comes from the fused pass below
+    } else if (cachedScores != null) {
+      decayQk(c); // qhat, ktil; A as forward left it
+      System.arraycopy(cachedScores, ci * chunk * chunk, a, 0, c * c);
     } else {
       scores(c); // A, qhat, ktil
     }
