@@ -1,9 +1,12 @@
 package io.seqpar.deploy.cli;
 
+import io.seqpar.collectives.ScanShape;
 import io.seqpar.worker.attention.AttentionInputs;
 import io.seqpar.worker.attention.AttentionOutputs;
 import io.seqpar.worker.attention.LinearAttentionRunner;
+import io.seqpar.worker.sp.SequenceParallelAttention;
 import io.seqpar.worker.sp.SpAttentionRunner;
+import io.seqpar.worker.sp.SpCostModel;
 import io.seqpar.worker.sp.SpProcessRunner;
 import io.seqpar.worker.sp.SpStrategy;
 import java.io.PrintWriter;
@@ -93,6 +96,14 @@ public final class AttentionCommand implements Callable<Integer> {
   String transport;
 
   @Option(
+      names = "--calibration",
+      paramLabel = "FILE",
+      description =
+          "α–β calibration for --strategy auto (from seqpar bench collectives"
+              + " --op chain --calibration-out FILE); default: the dev machine's IPC figures.")
+  Path calibration;
+
+  @Option(
       names = "--timeout-ms",
       paramLabel = "MS",
       defaultValue = "30000",
@@ -162,8 +173,24 @@ public final class AttentionCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private AttentionOutputs compute(final AttentionInputs in, final SpStrategy sp) {
+  private AttentionOutputs compute(final AttentionInputs in, final SpStrategy requested) {
     final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    SpStrategy sp = requested;
+    if (requested == SpStrategy.AUTO) {
+      final SpCostModel model =
+          calibration == null ? SpCostModel.DEFAULT : SpCostModel.load(calibration);
+      sp =
+          SequenceParallelAttention.resolve(
+              requested, ranks, new ScanShape(in.batch() * in.heads(), in.dk(), in.dv()), model);
+      spec.commandLine()
+          .getOut()
+          .printf(
+              "auto: %s (alpha=%.1f us, beta=%.3f ns/byte%s)%n",
+              sp.id(),
+              model.alphaNs() / 1e3,
+              model.betaNsPerByte(),
+              calibration == null ? ", defaults" : ", from " + calibration);
+    }
     if (ranks == 1 && sp != SpStrategy.CHAIN) {
       return LinearAttentionRunner.run(in, chunk);
     }

@@ -133,6 +133,14 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
   Path out;
 
   @Option(
+      names = "--calibration-out",
+      paramLabel = "FILE",
+      description =
+          "With --op chain (P >= 2, two or more sizes): fit the SP cost model's per-hop latency α"
+              + " and per-byte time β and write them to FILE, for --strategy auto.")
+  Path calibrationOut;
+
+  @Option(
       names = "--timeout-ms",
       defaultValue = "60000",
       paramLabel = "MS",
@@ -167,6 +175,16 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
     }
     if (ranks < 1 || ranks > 64) {
       throw bad("--ranks", ranks, "1..64");
+    }
+    if (calibrationOut != null && (!op.equals("chain") || ranks < 2)) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--calibration-out: needs --op chain and"
+              + " --ranks >= 2 (got --op "
+              + op
+              + " --ranks "
+              + ranks
+              + ")");
     }
     if (!List.of("ipc", "udp", "inmem").contains(transport)) {
       throw bad("--transport", transport, "ipc|udp|inmem");
@@ -223,6 +241,21 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
         Files.createDirectories(out.getParent());
       }
       Files.writeString(out, sw.toString(), StandardCharsets.UTF_8);
+    }
+    if (calibrationOut != null && report.totalWrong() == 0) {
+      final java.util.List<BenchReport.Row> rows = report.rows();
+      final long[] bytes = rows.stream().mapToLong(BenchReport.Row::bytes).toArray();
+      final double[] us = rows.stream().mapToDouble(BenchReport.Row::medianUs).toArray();
+      final io.seqpar.worker.sp.SpCostModel model =
+          io.seqpar.worker.sp.SpCostModel.fitChain(ranks, bytes, us);
+      model.save(calibrationOut);
+      o.printf(
+          "# calibration: alpha=%.1f us per hop, beta=%.3f ns/byte (%.2f GB/s) -> %s%n",
+          model.alphaNs() / 1e3,
+          model.betaNsPerByte(),
+          1 / Math.max(1e-9, model.betaNsPerByte()),
+          calibrationOut);
+      o.flush();
     }
     if (report.totalWrong() > 0) {
       spec.commandLine()

@@ -129,6 +129,69 @@ class AttentionCommandTest {
     assertEquals(0, p.exitValue(), log);
   }
 
+  /** The collectives bench writes a calibration that --strategy auto then uses. */
+  @Test
+  void autoStrategyUsesACalibrationWrittenByTheCollectivesBench() {
+    final Path cal = tmp.resolve("cal.properties");
+    final CliRun b =
+        CliRun.of(
+            "bench",
+            "collectives",
+            "--op",
+            "chain",
+            "--ranks",
+            "2",
+            "--transport",
+            "inmem",
+            "--min-bytes",
+            "4K",
+            "--max-bytes",
+            "64K",
+            "--factor",
+            "4",
+            "--warmup",
+            "1",
+            "--iters",
+            "3",
+            "--calibration-out",
+            cal.toString());
+    assertEquals(0, b.code(), b.err());
+    assertThat(b.out()).contains("# calibration: alpha=");
+    assertThat(cal).exists();
+    final OracleCase c = OracleCase.load("decay_B2_H2_T64_dk16_dv16");
+    final CliRun r =
+        CliRun.of(
+            "attention",
+            "--inputs",
+            c.dir().toString(),
+            "--out",
+            tmp.resolve("auto").toString(),
+            "--ranks",
+            "3",
+            "--strategy",
+            "auto",
+            "--calibration",
+            cal.toString());
+    assertEquals(0, r.code(), r.err());
+    assertThat(r.out())
+        .containsPattern("auto: (allscan|allgather|tree) \\(alpha=")
+        .contains("from " + cal);
+    final CliRun bad =
+        CliRun.of(
+            "bench",
+            "collectives",
+            "--op",
+            "allreduce",
+            "--ranks",
+            "2",
+            "--transport",
+            "inmem",
+            "--calibration-out",
+            cal.toString());
+    assertEquals(2, bad.code());
+    assertThat(bad.err()).contains("--calibration-out").contains("--op chain");
+  }
+
   @Test
   void badShardingOptionsAreUsageErrorsNamingTheOption() {
     final String in = OracleCase.load("plain_B2_H2_T7_dk16_dv16").dir().toString();

@@ -54,6 +54,54 @@ public record SpCostModel(double alphaNs, double betaNsPerByte) {
     }
   }
 
+  /**
+   * Fits α and β from a chain benchmark ({@code seqpar bench collectives --op chain}): one pass is
+   * P − 1 hops of {@code α + β·M}, so per-hop time against message size is a line; α is its value
+   * at the smallest size and β its slope to the largest. Needs two or more sizes.
+   *
+   * @param bytes message sizes, ascending
+   * @param medianUs median pass time at each size
+   */
+  public static SpCostModel fitChain(final int ranks, final long[] bytes, final double[] medianUs) {
+    if (ranks < 2 || bytes.length < 2 || bytes.length != medianUs.length) {
+      throw new IllegalArgumentException(
+          "calibration needs P >= 2 and two or more sizes, got P="
+              + ranks
+              + " sizes="
+              + bytes.length);
+    }
+    final int last = bytes.length - 1;
+    final double hop0 = medianUs[0] * 1e3 / (ranks - 1);
+    final double hop1 = medianUs[last] * 1e3 / (ranks - 1);
+    final double beta = Math.max(0, (hop1 - hop0) / (bytes[last] - bytes[0]));
+    final double alpha = Math.max(0, hop0 - beta * bytes[0]);
+    return new SpCostModel(alpha, beta);
+  }
+
+  /** Writes {@code alpha_ns} and {@code beta_ns_per_byte} (temp file, then rename). */
+  public void save(final Path file) {
+    final Properties p = new Properties();
+    p.setProperty("alpha_ns", Double.toString(alphaNs));
+    p.setProperty("beta_ns_per_byte", Double.toString(betaNsPerByte));
+    try {
+      final Path dir = file.toAbsolutePath().getParent();
+      Files.createDirectories(dir);
+      final Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+      try (java.io.Writer w = Files.newBufferedWriter(tmp)) {
+        p.store(
+            w,
+            "seqpar SP cost model: per-hop latency and per-byte time (seqpar bench collectives)");
+      }
+      Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (final IOException e) {
+      throw new java.io.UncheckedIOException("cannot write calibration " + file, e);
+    }
+  }
+
   /** Predicted nanoseconds of one scan pass by {@code s} over {@code ranks} ranks. */
   public double predictNs(final SpStrategy s, final int ranks, final ScanShape shape) {
     if (ranks <= 1) {
