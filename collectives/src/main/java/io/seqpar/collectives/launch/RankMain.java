@@ -1,23 +1,16 @@
 package io.seqpar.collectives.launch;
 
-import io.seqpar.collectives.CollectiveContext;
 import io.seqpar.collectives.Communicator;
 import io.seqpar.collectives.ScanAlgorithm;
 import io.seqpar.collectives.ScanCollective;
 import io.seqpar.collectives.ScanDirection;
 import io.seqpar.collectives.ScanShape;
-import io.seqpar.collectives.algo.Barrier;
 import io.seqpar.collectives.bench.BenchSpec;
 import io.seqpar.collectives.bench.BenchWorkload;
-import io.seqpar.collectives.transport.AeronTransport;
-import io.seqpar.collectives.transport.EmbeddedDriver;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -40,52 +33,14 @@ public final class RankMain {
   private RankMain() {}
 
   public static void main(final String[] argv) throws Exception {
-    final Map<String, String> a = new HashMap<>();
-    for (final String s : argv) {
-      final int eq = s.indexOf('=');
-      a.put(s.substring(0, eq), s.substring(eq + 1));
-    }
     final PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-    final int rank = Integer.parseInt(a.get("rank"));
-    final int ranks = Integer.parseInt(a.get("ranks"));
-    final boolean udp = "udp".equals(a.get("transport"));
-    final long timeoutNs =
-        TimeUnit.MILLISECONDS.toNanos(Long.parseLong(a.getOrDefault("timeoutMs", "30000")));
-    EmbeddedDriver driver = null;
-    AeronTransport transport = null;
+    final RankBootstrap boot = RankBootstrap.parse(argv);
+    final Map<String, String> a = boot.args();
+    final int rank = boot.rank();
     long t0 = System.nanoTime();
     int code = 0;
     try {
-      driver = udp ? EmbeddedDriver.launchUnique("seqpar-rank" + rank) : null;
-      transport =
-          AeronTransport.bind(
-              new AeronTransport.Context()
-                  .kind(udp ? AeronTransport.Kind.UDP : AeronTransport.Kind.IPC)
-                  .aeronDir(udp ? driver.aeronDirectoryName() : a.get("aeronDir"))
-                  .rank(rank)
-                  .ranks(ranks)
-                  .jobId(Long.parseLong(a.getOrDefault("job", "1")))
-                  .epoch(Long.parseLong(a.getOrDefault("epoch", "1")))
-                  .streamId(Integer.parseInt(a.getOrDefault("stream", "1001")))
-                  .termLength(
-                      Integer.parseInt(a.getOrDefault("termLength", String.valueOf(4 << 20)))));
-      out.println("ENDPOINT " + rank + " " + transport.localEndpoint());
-      final BufferedReader in =
-          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-      final String peers = in.readLine();
-      if (peers == null || !peers.startsWith("PEERS ")) {
-        throw new IllegalStateException("expected PEERS line, got " + peers);
-      }
-      transport.connect(peers.substring(6).split(","), TimeUnit.SECONDS.toNanos(60));
-      final Communicator comm =
-          new Communicator(
-              transport,
-              new CollectiveContext()
-                  .jobId(Long.parseLong(a.getOrDefault("job", "1")))
-                  .epoch(Long.parseLong(a.getOrDefault("epoch", "1")))
-                  .timeoutNs(timeoutNs)
-                  .idleStrategy(EmbeddedDriver.idleStrategyFor(udp ? 1 : ranks)));
-      new Barrier(comm).run();
+      final Communicator comm = boot.connect(out, 1001);
       if ("fault".equals(a.get("workload"))) {
         final ScanShape shape = new ScanShape(1, 64, 64);
         final ScanCollective scan =
@@ -115,12 +70,7 @@ public final class RankMain {
               + t.getMessage());
       code = EXIT_COLLECTIVE_FAILED;
     } finally {
-      if (transport != null) {
-        transport.close();
-      }
-      if (driver != null) {
-        driver.close();
-      }
+      boot.close();
     }
     out.flush();
     System.exit(code);

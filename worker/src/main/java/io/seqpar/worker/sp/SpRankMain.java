@@ -1,27 +1,19 @@
 package io.seqpar.worker.sp;
 
-import io.seqpar.collectives.CollectiveContext;
 import io.seqpar.collectives.Communicator;
 import io.seqpar.collectives.ScanShape;
-import io.seqpar.collectives.algo.Barrier;
+import io.seqpar.collectives.launch.RankBootstrap;
 import io.seqpar.collectives.launch.RankProcessGroup;
-import io.seqpar.collectives.transport.AeronTransport;
-import io.seqpar.collectives.transport.EmbeddedDriver;
 import io.seqpar.tensor.FloatView;
 import io.seqpar.tensor.Npy;
 import io.seqpar.worker.attention.AttentionInputs;
 import io.seqpar.worker.kernel.DecayMode;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.agrona.concurrent.IdleStrategy;
 
 /**
  * One rank of the sequence-parallel operator as a real process, launched by {@link
@@ -49,52 +41,15 @@ public final class SpRankMain {
   private SpRankMain() {}
 
   public static void main(final String[] argv) {
-    final Map<String, String> a = new HashMap<>();
-    for (final String s : argv) {
-      final int eq = s.indexOf('=');
-      a.put(s.substring(0, eq), s.substring(eq + 1));
-    }
     final PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-    final int rank = Integer.parseInt(a.get("rank"));
-    final int ranks = Integer.parseInt(a.get("ranks"));
-    final boolean udp = "udp".equals(a.get("transport"));
-    final long timeoutNs =
-        TimeUnit.MILLISECONDS.toNanos(Long.parseLong(a.getOrDefault("timeoutMs", "30000")));
+    final RankBootstrap boot = RankBootstrap.parse(argv);
+    final Map<String, String> a = boot.args();
+    final int rank = boot.rank();
+    final int ranks = boot.ranks();
     final long t0 = System.nanoTime();
     int code = 0;
-    EmbeddedDriver driver = null;
-    AeronTransport transport = null;
     try {
-      driver = udp ? EmbeddedDriver.launchUnique("seqpar-sp" + rank) : null;
-      transport =
-          AeronTransport.bind(
-              new AeronTransport.Context()
-                  .kind(udp ? AeronTransport.Kind.UDP : AeronTransport.Kind.IPC)
-                  .aeronDir(udp ? driver.aeronDirectoryName() : a.get("aeronDir"))
-                  .rank(rank)
-                  .ranks(ranks)
-                  .jobId(Long.parseLong(a.getOrDefault("job", "1")))
-                  .epoch(Long.parseLong(a.getOrDefault("epoch", "1")))
-                  .streamId(Integer.parseInt(a.getOrDefault("stream", "2001")))
-                  .termLength(
-                      Integer.parseInt(a.getOrDefault("termLength", String.valueOf(4 << 20)))));
-      out.println("ENDPOINT " + rank + " " + transport.localEndpoint());
-      final BufferedReader in =
-          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-      final String peers = in.readLine();
-      if (peers == null || !peers.startsWith("PEERS ")) {
-        throw new IllegalStateException("expected PEERS line, got " + peers);
-      }
-      transport.connect(peers.substring(6).split(","), TimeUnit.SECONDS.toNanos(60));
-      final Communicator comm =
-          new Communicator(
-              transport,
-              new CollectiveContext()
-                  .jobId(Long.parseLong(a.getOrDefault("job", "1")))
-                  .epoch(Long.parseLong(a.getOrDefault("epoch", "1")))
-                  .timeoutNs(timeoutNs)
-                  .idleStrategy(idleStrategy(ranks, udp)));
-      new Barrier(comm).run();
+      final Communicator comm = boot.connect(out, 2001);
       if ("attention".equals(a.get("workload"))) {
         runAttention(a, comm, rank, ranks, out);
       } else {
@@ -111,20 +66,10 @@ public final class SpRankMain {
               + t.getMessage());
       code = EXIT_FAILED;
     } finally {
-      if (transport != null) {
-        transport.close();
-      }
-      if (driver != null) {
-        driver.close();
-      }
+      boot.close();
     }
     out.flush();
     System.exit(code);
-  }
-
-  /** How a rank waits: see {@link EmbeddedDriver#idleStrategyFor} (UDP ranks may be remote). */
-  static IdleStrategy idleStrategy(final int ranks, final boolean udp) {
-    return EmbeddedDriver.idleStrategyFor(udp ? 1 : ranks);
   }
 
   private static SequenceParallelAttention operator(
@@ -263,14 +208,5 @@ public final class SpRankMain {
             + b.statesReceived()
             + " "
             + cpuNs);
-  }
-
-  /** Whether a directory can take this rank's outputs (created if missing). */
-  static Path ensureDir(final Path dir) {
-    try {
-      return Files.createDirectories(dir);
-    } catch (final java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 }
