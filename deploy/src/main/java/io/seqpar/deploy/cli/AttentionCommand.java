@@ -162,7 +162,8 @@ public final class AttentionCommand implements Callable<Integer> {
         res.write(out);
         final long tokens = (long) in.batch() * in.tokens();
         o.printf(
-            "forward+backward: %.3f s, %.0f tokens/s (%s)%n",
+            "forward+backward: %.3f s, %.0f tokens/s (%s; one call in a fresh JVM, JIT warm-up"
+                + " included: bin/jmh LinearAttentionBench measures steady state)%n",
             secs,
             tokens / Math.max(secs, 1e-9),
             ranks == 1 ? "one thread" : ranks + " ranks, " + strategy + " over " + transport);
