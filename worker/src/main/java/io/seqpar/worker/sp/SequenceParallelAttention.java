@@ -165,7 +165,9 @@ public final class SequenceParallelAttention implements AutoCloseable {
       final int len) {
     forwardStats.reset();
     final long t0 = System.nanoTime();
-    if (strategy == SpStrategy.CHAIN && comm != null) {
+    if (comm == null) {
+      singleRankForward(o, q, k, v, g, logLambda, len);
+    } else if (strategy == SpStrategy.CHAIN) {
       chainForward(o, q, k, v, g, logLambda, len);
     } else {
       for (int h = 0; h < heads; h++) {
@@ -178,12 +180,8 @@ public final class SequenceParallelAttention implements AutoCloseable {
             logLambda[h],
             len);
       }
-      if (scan != null) {
-        scan.start(ScanDirection.FORWARD, logDecay, deltaS, sIn);
-        kernel.progress(pollScan);
-      } else {
-        sIn.fill((byte) 0);
-      }
+      scan.start(ScanDirection.FORWARD, logDecay, deltaS, sIn);
+      kernel.progress(pollScan);
       try {
         for (int h = 0; h < heads; h++) {
           kernel.forward(
@@ -200,11 +198,9 @@ public final class SequenceParallelAttention implements AutoCloseable {
       } finally {
         kernel.progress(null);
       }
-      if (scan != null) {
-        scan.await();
-        forwardStats.exposedNs = scan.stats().waitNs();
-        account(forwardStats);
-      }
+      scan.await();
+      forwardStats.exposedNs = scan.stats().waitNs();
+      account(forwardStats);
       for (int h = 0; h < heads; h++) {
         kernel.correctForward(
             head(o, h, len, dv),
@@ -218,6 +214,65 @@ public final class SequenceParallelAttention implements AutoCloseable {
     }
     forwardDone = true;
     forwardStats.totalNs = System.nanoTime() - t0;
+  }
+
+  /**
+   * One rank: no boundary to receive, so no summaries and no correction — the kernel once, from a
+   * zero state, recording the final state for {@link #outgoingState()}.
+   */
+  private void singleRankForward(
+      final FloatView o,
+      final FloatView q,
+      final FloatView k,
+      final FloatView v,
+      final FloatView g,
+      final float[] logLambda,
+      final int len) {
+    sIn.fill((byte) 0);
+    for (int h = 0; h < heads; h++) {
+      kernel.forward(
+          head(o, h, len, dv),
+          row(sOut, h, dk * dv),
+          head(q, h, len, dk),
+          head(k, h, len, dk),
+          head(v, h, len, dv),
+          head(g, h, len, dk),
+          logLambda[h],
+          null,
+          len);
+    }
+  }
+
+  /** One rank: the kernel's backward with zero boundaries. */
+  private void singleRankBackward(
+      final FloatView dQ,
+      final FloatView dK,
+      final FloatView dV,
+      final FloatView dG,
+      final FloatView dO,
+      final FloatView q,
+      final FloatView k,
+      final FloatView v,
+      final FloatView g,
+      final float[] logLambda,
+      final int len) {
+    for (int h = 0; h < heads; h++) {
+      kernel.backward(
+          head(dQ, h, len, dk),
+          head(dK, h, len, dk),
+          head(dV, h, len, dv),
+          gla() ? head(dG, h, len, dk) : null,
+          null,
+          head(dO, h, len, dv),
+          head(q, h, len, dk),
+          head(k, h, len, dk),
+          head(v, h, len, dv),
+          head(g, h, len, dk),
+          logLambda[h],
+          null,
+          null,
+          len);
+    }
   }
 
   private void chainForward(
@@ -238,7 +293,6 @@ public final class SequenceParallelAttention implements AutoCloseable {
       sIn.fill((byte) 0);
     }
     for (int h = 0; h < heads; h++) {
-      kernel.localLogDecay(row(logDecay, h, dk), head(g, h, len, dk), logLambda[h], len);
       kernel.forward(
           head(o, h, len, dv),
           row(sOut, h, dk * dv),
@@ -276,7 +330,9 @@ public final class SequenceParallelAttention implements AutoCloseable {
     }
     backwardStats.reset();
     final long t0 = System.nanoTime();
-    if (strategy == SpStrategy.CHAIN && comm != null) {
+    if (comm == null) {
+      singleRankBackward(dQ, dK, dV, dG, dO, q, k, v, g, logLambda, len);
+    } else if (strategy == SpStrategy.CHAIN) {
       chainBackward(dQ, dK, dV, dG, dO, q, k, v, g, logLambda, len);
     } else {
       for (int h = 0; h < heads; h++) {
@@ -288,10 +344,8 @@ public final class SequenceParallelAttention implements AutoCloseable {
             logLambda[h],
             len);
       }
-      if (scan != null) {
-        scan.start(ScanDirection.REVERSE, logDecay, deltaDs, dsOut);
-        kernel.progress(pollScan);
-      }
+      scan.start(ScanDirection.REVERSE, logDecay, deltaDs, dsOut);
+      kernel.progress(pollScan);
       try {
         for (int h = 0; h < heads; h++) {
           kernel.backward(
@@ -313,27 +367,25 @@ public final class SequenceParallelAttention implements AutoCloseable {
       } finally {
         kernel.progress(null);
       }
-      if (scan != null) {
-        scan.await();
-        backwardStats.exposedNs = scan.stats().waitNs();
-        account(backwardStats);
-        for (int h = 0; h < heads; h++) {
-          kernel.correctBackward(
-              head(dQ, h, len, dk),
-              head(dK, h, len, dk),
-              head(dV, h, len, dv),
-              gla() ? head(dG, h, len, dk) : null,
-              head(dO, h, len, dv),
-              head(q, h, len, dk),
-              head(k, h, len, dk),
-              head(v, h, len, dv),
-              head(g, h, len, dk),
-              logLambda[h],
-              null,
-              row(dsOut, h, dk * dv),
-              row(sOut, h, dk * dv),
-              len);
-        }
+      scan.await();
+      backwardStats.exposedNs = scan.stats().waitNs();
+      account(backwardStats);
+      for (int h = 0; h < heads; h++) {
+        kernel.correctBackward(
+            head(dQ, h, len, dk),
+            head(dK, h, len, dk),
+            head(dV, h, len, dv),
+            gla() ? head(dG, h, len, dk) : null,
+            head(dO, h, len, dv),
+            head(q, h, len, dk),
+            head(k, h, len, dk),
+            head(v, h, len, dv),
+            head(g, h, len, dk),
+            logLambda[h],
+            null,
+            row(dsOut, h, dk * dv),
+            row(sOut, h, dk * dv),
+            len);
       }
     }
     backwardStats.totalNs = System.nanoTime() - t0;
