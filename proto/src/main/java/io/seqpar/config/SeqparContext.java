@@ -28,6 +28,64 @@ public final class SeqparContext {
   public static final String ENV_TOKEN = "SEQPAR_TOKEN";
   public static final String ENV_JOB_ID = "SEQPAR_JOB_ID";
 
+  /** Data-plane transport: {@code udp} (default; one media driver per process) or {@code ipc}. */
+  public static final String ENV_TRANSPORT = "SEQPAR_TRANSPORT";
+
+  /**
+   * Aeron directory: for {@code ipc}, the shared media driver's directory (required); for {@code
+   * udp}, where this process's own embedded driver lives (default: a fresh one under /dev/shm).
+   */
+  public static final String ENV_AERON_DIR = "SEQPAR_AERON_DIR";
+
+  /** Address peers send data-plane frames to (a pod IP); default: this host's address. */
+  public static final String ENV_DATA_HOST = "SEQPAR_DATA_HOST";
+
+  /** UDP port of the data plane (0 = any free port, reported at registration). */
+  public static final String ENV_DATA_PORT = "SEQPAR_DATA_PORT";
+
+  /** How many times the launcher restarted the whole group (0 on the first attempt). */
+  public static final String ENV_RESTART_COUNT = "SEQPAR_RESTART_COUNT";
+
+  /** Compute threads this process may use (the per-process cap on a shared host). */
+  public static final String ENV_COMPUTE_THREADS = "SEQPAR_COMPUTE_THREADS";
+
+  /** The run directory of a local run {@code runs/<run-id>} (metrics, checkpoints, logs). */
+  public static final String ENV_RUN_DIR = "SEQPAR_RUN_DIR";
+
+  /** The run id of a local run. */
+  public static final String ENV_RUN_ID = "SEQPAR_RUN_ID";
+
+  /** Where a child writes {@code {"port": N}} (temp + rename) once it listens. */
+  public static final String ENV_READY_FILE = "SEQPAR_READY_FILE";
+
+  /** The launcher's pid; a child exits when it disappears. */
+  public static final String ENV_LAUNCHER_PID = "SEQPAR_LAUNCHER_PID";
+
+  /** Aeron idle strategy override ({@code backoff}, {@code sleeping}, ...). */
+  public static final String ENV_IDLE_STRATEGY = "SEQPAR_IDLE_STRATEGY";
+
+  /** Every variable of the contract, for manifests and launchers. */
+  public static final java.util.List<String> ALL_VARIABLES =
+      java.util.List.of(
+          ENV_ROLE,
+          ENV_RANK,
+          ENV_WORLD_SIZE,
+          ENV_COORDINATOR_ADDR,
+          ENV_COORDINATOR_PORT,
+          ENV_TOKEN,
+          ENV_JOB_ID,
+          ENV_TRANSPORT,
+          ENV_AERON_DIR,
+          ENV_DATA_HOST,
+          ENV_DATA_PORT,
+          ENV_RESTART_COUNT,
+          ENV_COMPUTE_THREADS,
+          ENV_RUN_DIR,
+          ENV_RUN_ID,
+          ENV_READY_FILE,
+          ENV_LAUNCHER_PID,
+          ENV_IDLE_STRATEGY);
+
   /** Rank sentinel: "any rank" (the coordinator assigns one). */
   public static final int NULL_RANK = -1;
 
@@ -44,6 +102,12 @@ public final class SeqparContext {
   private int coordinatorPort;
   private String token;
   private String jobId = "";
+  private String transport;
+  private String aeronDir;
+  private String dataHost;
+  private int dataPort;
+  private int restartCount;
+  private int computeThreads;
 
   /**
    * Reads the {@code SEQPAR_*} variables from {@code env}; unset ones stay unset until conclude.
@@ -65,6 +129,12 @@ public final class SeqparContext {
     c.coordinatorPort = intVar(env, ENV_COORDINATOR_PORT, 0);
     c.token = env.get(ENV_TOKEN);
     c.jobId = env.getOrDefault(ENV_JOB_ID, "");
+    c.transport = blankToNull(env.get(ENV_TRANSPORT));
+    c.aeronDir = blankToNull(env.get(ENV_AERON_DIR));
+    c.dataHost = blankToNull(env.get(ENV_DATA_HOST));
+    c.dataPort = intVar(env, ENV_DATA_PORT, 0);
+    c.restartCount = intVar(env, ENV_RESTART_COUNT, 0);
+    c.computeThreads = intVar(env, ENV_COMPUTE_THREADS, 0);
     return c;
   }
 
@@ -80,8 +150,41 @@ public final class SeqparContext {
     }
   }
 
+  private static String blankToNull(final String v) {
+    return v == null || v.isBlank() ? null : v.trim();
+  }
+
   /** Fills defaults and validates; returns this. */
   public SeqparContext conclude() {
+    if (transport == null) {
+      transport = "udp";
+    }
+    if (!transport.equals("udp") && !transport.equals("ipc")) {
+      throw new InvalidInputException(
+          ENV_TRANSPORT + ": '" + transport + "' is not allowed (allowed: udp|ipc)");
+    }
+    if (transport.equals("ipc") && role == Role.WORKER && aeronDir == null) {
+      throw new InvalidInputException(
+          ENV_AERON_DIR
+              + ": empty is not allowed with "
+              + ENV_TRANSPORT
+              + "=ipc (allowed: the shared media driver's directory)");
+    }
+    if (dataPort < 0 || dataPort > 65535) {
+      throw new InvalidInputException(
+          ENV_DATA_PORT + ": " + dataPort + " is not allowed (allowed: 0..65535, 0 = any)");
+    }
+    if (restartCount < 0) {
+      throw new InvalidInputException(
+          ENV_RESTART_COUNT + ": " + restartCount + " is not allowed (allowed: >= 0)");
+    }
+    if (computeThreads < 0 || computeThreads > 1024) {
+      throw new InvalidInputException(
+          ENV_COMPUTE_THREADS
+              + ": "
+              + computeThreads
+              + " is not allowed (allowed: 0..1024, 0 = all cores)");
+    }
     if (coordinatorAddr == null || coordinatorAddr.isBlank()) {
       coordinatorAddr = DEFAULT_COORDINATOR_ADDR;
     }
@@ -180,6 +283,66 @@ public final class SeqparContext {
     return this;
   }
 
+  /** {@code udp} or {@code ipc} (after conclude). */
+  public String transport() {
+    return transport;
+  }
+
+  public SeqparContext transport(final String v) {
+    transport = blankToNull(v);
+    return this;
+  }
+
+  /** The Aeron directory, or null. */
+  public String aeronDir() {
+    return aeronDir;
+  }
+
+  public SeqparContext aeronDir(final String v) {
+    aeronDir = blankToNull(v);
+    return this;
+  }
+
+  /** The advertised data-plane host, or null for "this host". */
+  public String dataHost() {
+    return dataHost;
+  }
+
+  public SeqparContext dataHost(final String v) {
+    dataHost = blankToNull(v);
+    return this;
+  }
+
+  /** The data-plane UDP port, 0 = any. */
+  public int dataPort() {
+    return dataPort;
+  }
+
+  public SeqparContext dataPort(final int v) {
+    dataPort = v;
+    return this;
+  }
+
+  /** Restarts of the whole group so far. */
+  public int restartCount() {
+    return restartCount;
+  }
+
+  public SeqparContext restartCount(final int v) {
+    restartCount = v;
+    return this;
+  }
+
+  /** Compute threads allowed, 0 = all cores. */
+  public int computeThreads() {
+    return computeThreads;
+  }
+
+  public SeqparContext computeThreads(final int v) {
+    computeThreads = v;
+    return this;
+  }
+
   @Override
   public String toString() {
     return "SeqparContext{role="
@@ -192,6 +355,10 @@ public final class SeqparContext {
         + coordinatorAddr
         + ":"
         + coordinatorPort
+        + ", transport="
+        + transport
+        + ", restart="
+        + restartCount
         + ", jobId='"
         + jobId
         + "', token="

@@ -108,6 +108,20 @@ public final class AeronTransport implements Transport {
     return t;
   }
 
+  /**
+   * Sets the job and epoch this transport's session ids derive from, for processes that bind (to
+   * learn their endpoint) before the coordinator told them the job; only before {@link #connect}.
+   */
+  public AeronTransport fence(final long jobId, final long epoch) {
+    for (final ExclusivePublication p : publications) {
+      if (p != null) {
+        throw new IllegalStateException("fence: rank=" + ctx.rank + " is already connected");
+      }
+    }
+    ctx.jobId(jobId).epoch(epoch);
+    return this;
+  }
+
   /** The address peers send to: "host:port" for UDP (port resolved), "ipc" for IPC. */
   public String localEndpoint() {
     return ctx.kind == Kind.IPC ? "ipc" : subscription.resolvedEndpoint();

@@ -3,9 +3,17 @@ package io.seqpar.coordinator.job;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.seqpar.InvalidInputException;
+import io.seqpar.checkpoint.CheckpointStore;
 import io.seqpar.coordinator.metrics.CoordinatorMetrics;
 import io.seqpar.coordinator.metrics.StepAggregator;
+import io.seqpar.coordinator.metrics.StepLine;
+import io.seqpar.coordinator.metrics.StepSummary;
 import io.seqpar.coordinator.rpc.StatusMapper;
+import io.seqpar.proto.v1.CheckpointCommit;
+import io.seqpar.proto.v1.CheckpointFile;
+import io.seqpar.proto.v1.CheckpointManifest;
+import io.seqpar.proto.v1.CheckpointReport;
 import io.seqpar.proto.v1.FailureReport;
 import io.seqpar.proto.v1.HeartbeatRequest;
 import io.seqpar.proto.v1.HeartbeatResponse;
@@ -22,6 +30,7 @@ import io.seqpar.proto.v1.StepBarrierResponse;
 import io.seqpar.proto.v1.StepReport;
 import io.seqpar.proto.v1.WatchEventsRequest;
 import java.lang.System.Logger.Level;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -46,6 +55,7 @@ public final class JobCoordinator implements AutoCloseable {
   private final CoordinatorMetrics metrics;
   private long lastEpoch;
   private Job job;
+  private volatile java.util.function.Consumer<String> stepLines;
 
   public JobCoordinator(
       final ScheduledExecutorService timers,
@@ -54,6 +64,11 @@ public final class JobCoordinator implements AutoCloseable {
     this.timers = timers;
     this.validator = validator;
     this.metrics = metrics;
+  }
+
+  /** Receives one {@link StepLine} per step completed by every rank (e.g. the console). */
+  public void stepLines(final java.util.function.Consumer<String> sink) {
+    this.stepLines = sink;
   }
 
   // ---------------------------------------------------------------- admin
@@ -69,7 +84,9 @@ public final class JobCoordinator implements AutoCloseable {
           Map.of("job_id", job.id, "state", job.state.label()));
     }
     final String id = jobIdOrEmpty.isEmpty() ? full.getName() : jobIdOrEmpty;
+    final ResumePoint resume = ResumePoint.find(full);
     job = new Job(id, ++lastEpoch, full);
+    job.resume = resume;
     metrics.resetRanks();
     metrics.state(JobState.PENDING);
     LOG.log(
@@ -207,7 +224,12 @@ public final class JobCoordinator implements AutoCloseable {
     if (agg.complete()) {
       j.steps.remove(report.getStep());
       j.lastCompletedStep = Math.max(j.lastCompletedStep, report.getStep());
-      metrics.step(agg.summary(), System.currentTimeMillis());
+      final StepSummary summary = agg.summary();
+      metrics.step(summary, System.currentTimeMillis());
+      final java.util.function.Consumer<String> sink = stepLines;
+      if (sink != null) {
+        sink.accept(StepLine.format(summary, j.spec.getSteps()));
+      }
       if (report.getStep() >= j.spec.getSteps() - 1) {
         end(
             j,
@@ -216,6 +238,112 @@ public final class JobCoordinator implements AutoCloseable {
       }
     }
     return j.state;
+  }
+
+  /**
+   * Parks {@code response} until every rank reported its durable files for {@code report.step};
+   * then writes the manifest (sha256 of every file) and LATEST, and answers all ranks. A rank that
+   * does not report within the barrier timeout fails the job, and no manifest is written.
+   */
+  public synchronized void commitCheckpoint(
+      final CheckpointReport report, final StreamObserver<CheckpointCommit> response) {
+    final Job j = fenced(report.getJob(), report.getRank(), "commit checkpoint");
+    requireRunning(j, "checkpoint " + report.getStep() + " from rank " + report.getRank());
+    if (j.spec.getCheckpoint().getDir().isBlank()) {
+      throw new ControlPlaneException(
+          Status.Code.FAILED_PRECONDITION,
+          "NO_CHECKPOINT_DIR",
+          "commit checkpoint from rank " + report.getRank() + ": the job has no checkpoint.dir");
+    }
+    final Map<Integer, CheckpointReport> reports =
+        j.checkpointReports.computeIfAbsent(report.getStep(), s -> new TreeMap<>());
+    final Map<Integer, StreamObserver<CheckpointCommit>> waiting =
+        j.checkpointWaiters.computeIfAbsent(report.getStep(), s -> new TreeMap<>());
+    if (waiting.isEmpty()) {
+      final long step = report.getStep();
+      if (j.state == JobState.RUNNING) {
+        transition(j, JobState.CHECKPOINTING, "checkpoint of step " + step + " started");
+      }
+      j.timers.add(
+          timers.schedule(
+              () -> onCheckpointDeadline(j, step),
+              j.spec.getControl().getBarrierTimeoutMs(),
+              TimeUnit.MILLISECONDS));
+    }
+    reports.put(report.getRank(), report);
+    waiting.put(report.getRank(), response);
+    if (waiting.size() < j.worldSize) {
+      return;
+    }
+    j.checkpointReports.remove(report.getStep());
+    j.checkpointWaiters.remove(report.getStep());
+    final CheckpointManifest.Builder m =
+        CheckpointManifest.newBuilder()
+            .setJobId(j.id)
+            .setStep(report.getStep())
+            .setWorldSize(j.worldSize)
+            .setCreatedUnixMs(System.currentTimeMillis());
+    reports.values().forEach(r -> m.addAllFiles(r.getFilesList()));
+    final String manifest;
+    try {
+      final CheckpointStore store = new CheckpointStore(Path.of(j.spec.getCheckpoint().getDir()));
+      for (final CheckpointFile f : m.getFilesList()) {
+        final Path p = store.resolve(f.getPath());
+        if (!java.nio.file.Files.isRegularFile(p) || java.nio.file.Files.size(p) != f.getBytes()) {
+          throw new InvalidInputException(
+              "rank "
+                  + f.getRank()
+                  + " reported "
+                  + p
+                  + " ("
+                  + f.getBytes()
+                  + " bytes), "
+                  + "but it is missing or has another size");
+        }
+      }
+      manifest = store.commit(m.build());
+    } catch (final InvalidInputException | java.io.IOException e) {
+      end(j, JobState.FAILED, "checkpoint " + report.getStep() + ": " + e.getMessage());
+      return;
+    }
+    LOG.log(
+        Level.INFO,
+        "job {0} epoch {1}: checkpoint of step {2} committed ({3} files): {4}",
+        j.id,
+        Long.toString(j.epoch),
+        Long.toString(report.getStep()),
+        Integer.toString(m.getFilesCount()),
+        manifest);
+    j.lastCheckpointStep = report.getStep();
+    if (j.state == JobState.CHECKPOINTING && j.checkpointWaiters.isEmpty()) {
+      transition(j, JobState.RUNNING, "checkpoint of step " + report.getStep() + " committed");
+    }
+    final CheckpointCommit ok =
+        CheckpointCommit.newBuilder().setStep(report.getStep()).setManifest(manifest).build();
+    waiting.values().forEach(o -> reply(o, ok));
+  }
+
+  private synchronized void onCheckpointDeadline(final Job j, final long step) {
+    final Map<Integer, StreamObserver<CheckpointCommit>> waiting = j.checkpointWaiters.get(step);
+    if (j != job || j.state.isTerminal() || waiting == null) {
+      return;
+    }
+    final List<Integer> missing = new ArrayList<>();
+    for (int r = 0; r < j.worldSize; r++) {
+      if (!waiting.containsKey(r)) {
+        missing.add(r);
+      }
+    }
+    end(
+        j,
+        JobState.FAILED,
+        "checkpoint "
+            + step
+            + ": ranks "
+            + missing
+            + " did not report their files within "
+            + j.spec.getControl().getBarrierTimeoutMs()
+            + " ms; nothing was committed");
   }
 
   /** A rank cannot continue: the whole gang is aborted. */
@@ -311,6 +439,8 @@ public final class JobCoordinator implements AutoCloseable {
         .setSpec(j.spec)
         .setHeartbeatIntervalMs(j.spec.getControl().getHeartbeatIntervalMs())
         .setHeartbeatTimeoutMs(j.spec.getControl().getHeartbeatTimeoutMs())
+        .setStartStep(j.resume.step())
+        .setResumeManifest(j.resume.manifest())
         .build();
   }
 
@@ -397,6 +527,9 @@ public final class JobCoordinator implements AutoCloseable {
             "job " + j.id + " epoch " + j.epoch + " " + to.label() + ": " + reason);
     j.barriers.values().forEach(m -> m.values().forEach(o -> fail(o, err)));
     j.barriers.clear();
+    j.checkpointWaiters.values().forEach(m -> m.values().forEach(o -> fail(o, err)));
+    j.checkpointWaiters.clear();
+    j.checkpointReports.clear();
     final ControlPlaneException regErr =
         to == JobState.FAILED && j.peers == null
             ? new ControlPlaneException(
@@ -526,6 +659,11 @@ public final class JobCoordinator implements AutoCloseable {
     final List<ScheduledFuture<?>> timers = new ArrayList<>();
     final Map<Long, Map<Integer, StreamObserver<StepBarrierResponse>>> barriers = new HashMap<>();
     final Map<Long, StepAggregator> steps = new HashMap<>();
+    final Map<Long, Map<Integer, CheckpointReport>> checkpointReports = new HashMap<>();
+    final Map<Long, Map<Integer, StreamObserver<CheckpointCommit>>> checkpointWaiters =
+        new HashMap<>();
+    ResumePoint resume = ResumePoint.FRESH;
+    long lastCheckpointStep = -1;
     final long[] lastHeartbeatNs;
     final long[] lastStep;
     JobState state = JobState.PENDING;

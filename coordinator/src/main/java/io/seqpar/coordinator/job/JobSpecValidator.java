@@ -38,6 +38,7 @@ public final class JobSpecValidator {
   static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
   static final long DEFAULT_HEARTBEAT_TIMEOUT_MS = 3_000;
   static final long DEFAULT_BARRIER_TIMEOUT_MS = 600_000;
+  static final long DEFAULT_COLLECTIVE_TIMEOUT_MS = 120_000;
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
@@ -216,6 +217,7 @@ public final class JobSpecValidator {
     positive("control.rendezvous_timeout_ms", c.getRendezvousTimeoutMs(), out);
     positive("control.heartbeat_interval_ms", c.getHeartbeatIntervalMs(), out);
     positive("control.barrier_timeout_ms", c.getBarrierTimeoutMs(), out);
+    positive("control.collective_timeout_ms", c.getCollectiveTimeoutMs(), out);
     if (c.getHeartbeatTimeoutMs() <= c.getHeartbeatIntervalMs()) {
       out.add(
           v(
@@ -254,6 +256,9 @@ public final class JobSpecValidator {
     }
     if (c.getBarrierTimeoutMs() == 0) {
       c.setBarrierTimeoutMs(DEFAULT_BARRIER_TIMEOUT_MS);
+    }
+    if (c.getCollectiveTimeoutMs() == 0) {
+      c.setCollectiveTimeoutMs(DEFAULT_COLLECTIVE_TIMEOUT_MS);
     }
     return b.build();
   }

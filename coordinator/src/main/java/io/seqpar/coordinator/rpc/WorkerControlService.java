@@ -3,6 +3,8 @@ package io.seqpar.coordinator.rpc;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.seqpar.coordinator.job.JobCoordinator;
+import io.seqpar.proto.v1.CheckpointCommit;
+import io.seqpar.proto.v1.CheckpointReport;
 import io.seqpar.proto.v1.FailureAck;
 import io.seqpar.proto.v1.FailureReport;
 import io.seqpar.proto.v1.HeartbeatRequest;
@@ -61,6 +63,16 @@ public final class WorkerControlService extends WorkerControlGrpc.WorkerControlI
     unary(
         out,
         () -> FailureAck.newBuilder().setState(coordinator.reportFailure(req).toProto()).build());
+  }
+
+  @Override
+  public void commitCheckpoint(
+      final CheckpointReport req, final StreamObserver<CheckpointCommit> out) {
+    try {
+      coordinator.commitCheckpoint(req, out);
+    } catch (final RuntimeException e) {
+      out.onError(StatusMapper.toStatus(e));
+    }
   }
 
   @Override

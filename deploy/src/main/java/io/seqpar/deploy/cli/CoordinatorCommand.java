@@ -86,15 +86,30 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     final SeqparContext env = EnvSupport.context();
-    final JobSpec spec = job.spec();
+    final SeqparContext concluded = EnvSupport.context().conclude();
+    JobSpec spec = job.spec();
     if (spec != null) {
       new JobSpecValidator().conclude(spec); // fail with exit 2 before binding anything
+      if (concluded.restartCount() > 0 && !spec.getCheckpoint().getDir().isBlank()) {
+        // A launcher restart of the whole group continues from the last committed checkpoint.
+        spec =
+            spec.toBuilder()
+                .setCheckpoint(spec.getCheckpoint().toBuilder().setResume(true))
+                .build();
+      }
     }
+    LauncherWatch.start();
+    final Path ready =
+        readyFile != null
+            ? readyFile
+            : (EnvSupport.get(SeqparContext.ENV_READY_FILE) != null
+                ? Path.of(EnvSupport.get(SeqparContext.ENV_READY_FILE))
+                : null);
     final CoordinatorContext ctx =
         new CoordinatorContext()
             .port(port != null ? port : env.conclude().coordinatorPort())
             .metricsPort(metricsPort)
-            .readyFile(readyFile)
+            .readyFile(ready)
             .metricsJsonl(metricsJsonl)
             .token(token(tokenFile, env))
             .job(spec)
@@ -108,6 +123,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
         new CoordinatorServer(CoordinatorServer.nettyBuilder(ctx), ctx);
     final Thread hook = new Thread(server::close, "seqpar-coordinator-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
+    server.coordinator().stepLines(out::println);
     server.start(out);
     if (spec == null) {
       server.awaitTermination();

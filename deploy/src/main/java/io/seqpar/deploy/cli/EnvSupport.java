@@ -14,6 +14,12 @@ final class EnvSupport {
     return SeqparContext.fromEnv(env);
   }
 
+  /** One raw variable, or null. */
+  static String get(final String name) {
+    final String v = env.get(name);
+    return v == null || v.isBlank() ? null : v;
+  }
+
   /** Replaces the environment seen by commands (tests only). */
   static void overrideForTests(final Map<String, String> replacement) {
     env = replacement;

@@ -17,6 +17,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       AttentionCommand.class,
       CoordinatorCommand.class,
+      WorkerCommand.class,
       JobCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * and fails fast if the child dies first.
  */
 public final class ReadyFile {
-  private static final Pattern PORT = Pattern.compile("\"port\"\\s*:\\s*(\\d+)");
+  private static final Pattern PORT = Pattern.compile("\"(?:grpc_)?port\"\\s*:\\s*(\\d+)");
   private static final long POLL_MS = 25;
 
   private ReadyFile() {}

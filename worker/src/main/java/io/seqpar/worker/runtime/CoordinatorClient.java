@@ -7,6 +7,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
+import io.seqpar.proto.v1.CheckpointCommit;
+import io.seqpar.proto.v1.CheckpointReport;
 import io.seqpar.proto.v1.FailureReport;
 import io.seqpar.proto.v1.HeartbeatRequest;
 import io.seqpar.proto.v1.HeartbeatResponse;
@@ -304,6 +306,26 @@ public final class CoordinatorClient implements AutoCloseable {
     } catch (final StatusRuntimeException e) {
       throw new CoordinatorLostException(
           "report step " + msg.getStep() + ": rank " + r.getRank() + ": " + describe(e), e);
+    }
+  }
+
+  /**
+   * Reports this rank's durable checkpoint files and waits until the coordinator committed the
+   * manifest (every rank reported); throws if the job ends first or the deadline passes.
+   */
+  public CheckpointCommit commitCheckpoint(final CheckpointReport.Builder report) {
+    final RegisterResponse r = requireRegistered();
+    final CheckpointReport msg = report.setJob(r.getJob()).setRank(r.getRank()).build();
+    try {
+      final CheckpointCommit c =
+          blocking
+              .withDeadlineAfter(options.barrierTimeoutMs(), TimeUnit.MILLISECONDS)
+              .commitCheckpoint(msg);
+      lastContactNs.set(System.nanoTime());
+      return c;
+    } catch (final StatusRuntimeException e) {
+      throw new CoordinatorLostException(
+          "commit checkpoint " + msg.getStep() + ": rank " + r.getRank() + ": " + describe(e), e);
     }
   }
 

@@ -1,0 +1,154 @@
+package io.seqpar.deploy.cli;
+
+import io.seqpar.InvalidInputException;
+import io.seqpar.config.SeqparContext;
+import io.seqpar.worker.runtime.WorkerRuntime;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code seqpar worker}: one rank of a job. Everything comes from the {@code SEQPAR_*} environment
+ * (the same contract in a Kubernetes pod and under {@code seqpar local}), overridden by flags; the
+ * job itself (model, data, steps) comes from the coordinator at registration.
+ */
+@Command(
+    name = "worker",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run one worker rank: register with the coordinator, connect the Aeron data plane, train.",
+      "Exit codes: 0 job completed, 1 this rank failed, 2 bad configuration, 3 job aborted."
+    })
+public final class WorkerCommand implements Callable<Integer> {
+  @Option(names = "--rank", description = "This worker's rank (default: SEQPAR_RANK).")
+  Integer rank;
+
+  @Option(names = "--world-size", description = "Number of workers P (default: SEQPAR_WORLD_SIZE).")
+  Integer worldSize;
+
+  @Option(
+      names = "--coordinator",
+      paramLabel = "HOST:PORT",
+      description =
+          "Coordinator address (default: SEQPAR_COORDINATOR_ADDR:SEQPAR_COORDINATOR_PORT).")
+  String coordinator;
+
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description = "Read the job token from a file (default: SEQPAR_TOKEN).")
+  Path tokenFile;
+
+  @Option(
+      names = "--transport",
+      description = "Data plane: udp (own media driver) or ipc (shared driver in --aeron-dir).")
+  String transport;
+
+  @Option(names = "--aeron-dir", description = "Aeron directory (default: SEQPAR_AERON_DIR).")
+  String aeronDir;
+
+  @Option(
+      names = "--data-host",
+      description =
+          "Address peers send to, e.g. the pod IP (default: SEQPAR_DATA_HOST, else 127.0.0.1).")
+  String dataHost;
+
+  @Option(
+      names = "--data-port",
+      description = "UDP data port, 0 = any (default: SEQPAR_DATA_PORT).")
+  Integer dataPort;
+
+  @Option(
+      names = "--worker-id",
+      description = "Stable worker id (default: HOSTNAME-rankN, e.g. the pod name).")
+  String workerId;
+
+  @Override
+  public Integer call() throws Exception {
+    final SeqparContext ctx = EnvSupport.context().role(SeqparContext.Role.WORKER);
+    if (rank != null) {
+      ctx.rank(rank);
+    }
+    if (worldSize != null) {
+      ctx.worldSize(worldSize);
+    }
+    if (coordinator != null) {
+      final int colon = coordinator.lastIndexOf(':');
+      if (colon < 1) {
+        throw new InvalidInputException(
+            "--coordinator: '" + coordinator + "' is not allowed (allowed: HOST:PORT)");
+      }
+      ctx.coordinatorAddr(coordinator.substring(0, colon));
+      try {
+        ctx.coordinatorPort(Integer.parseInt(coordinator.substring(colon + 1)));
+      } catch (final NumberFormatException e) {
+        throw new InvalidInputException(
+            "--coordinator: port of '" + coordinator + "' is not a number");
+      }
+    }
+    if (tokenFile != null) {
+      ctx.token(CoordinatorCommand.token(tokenFile, ctx));
+    }
+    if (transport != null) {
+      ctx.transport(transport);
+    }
+    if (aeronDir != null) {
+      ctx.aeronDir(aeronDir);
+    }
+    if (dataHost != null) {
+      ctx.dataHost(dataHost);
+    }
+    if (dataPort != null) {
+      ctx.dataPort(dataPort);
+    }
+    ctx.conclude();
+    if (ctx.rank() == SeqparContext.NULL_RANK) {
+      throw new InvalidInputException(
+          "--rank / " + SeqparContext.ENV_RANK + ": unset is not allowed (allowed: 0..P-1)");
+    }
+    if (ctx.worldSize() < 1) {
+      throw new InvalidInputException(
+          "--world-size / "
+              + SeqparContext.ENV_WORLD_SIZE
+              + ": unset is not allowed (allowed: 1..4096)");
+    }
+    LauncherWatch.start();
+    final PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    final String id = workerId != null ? workerId : defaultWorkerId(ctx.rank());
+    out.println("seqpar worker: rank " + ctx.rank() + " of " + ctx.worldSize() + " (" + id + ")");
+    final WorkerRuntime runtime =
+        new WorkerRuntime(
+            ctx,
+            id,
+            (step, steps, loss, tokS, exposed) ->
+                out.printf(
+                    Locale.ROOT,
+                    "rank %d: step %d/%d loss=%.4f rank_tok/s=%.0f exposed=%.1f%%%n",
+                    ctx.rank(),
+                    step + 1,
+                    steps,
+                    loss,
+                    tokS,
+                    100 * exposed));
+    final int code = runtime.run();
+    out.println("seqpar worker: rank " + ctx.rank() + " exiting with code " + code);
+    return code;
+  }
+
+  private static String defaultWorkerId(final int rank) {
+    String host = EnvSupport.get("HOSTNAME");
+    if (host == null) {
+      try {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (final java.io.IOException e) {
+        host = "worker";
+      }
+    }
+    return host + "-rank" + rank + "-" + ProcessHandle.current().pid();
+  }
+}
