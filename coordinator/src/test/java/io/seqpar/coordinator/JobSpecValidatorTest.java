@@ -166,7 +166,8 @@ class JobSpecValidatorTest {
     final JobSpec full =
         validator.conclude(TestSpecs.valid(4, 1001).toBuilder().clearControl().build());
     assertEquals(120_000, full.getControl().getRendezvousTimeoutMs());
-    assertEquals(2_000, full.getControl().getHeartbeatIntervalMs());
+    assertEquals(1_000, full.getControl().getHeartbeatIntervalMs());
+    assertEquals(10_000, full.getControl().getHeartbeatTimeoutMs());
     assertTrue(
         full.getControl().getHeartbeatTimeoutMs() > full.getControl().getHeartbeatIntervalMs());
     assertEquals(0.9, full.getOptimizer().getBeta1());

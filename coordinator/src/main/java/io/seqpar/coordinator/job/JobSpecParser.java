@@ -40,9 +40,64 @@ public final class JobSpecParser {
     try {
       JsonFormat.parser().merge(json, b);
     } catch (final InvalidProtocolBufferException | RuntimeException e) {
-      throw new InvalidInputException("job spec " + source + ": " + e.getMessage(), e);
+      String key = null;
+      try {
+        final com.google.gson.JsonElement tree = com.google.gson.JsonParser.parseString(json);
+        if (tree.isJsonObject()) {
+          key = locate(tree.getAsJsonObject(), JobSpec.newBuilder(), "");
+        }
+      } catch (final RuntimeException notJson) {
+        // Not even JSON: the parser's own message is all there is.
+      }
+      throw new InvalidInputException(
+          "job spec " + source + ": " + (key == null ? "" : "key '" + key + "': ") + e.getMessage(),
+          e);
     }
     return b.build();
+  }
+
+  /**
+   * The dotted path of the first key whose value the proto JSON mapping rejects (an unknown key, a
+   * wrong type, a bad enum), found by merging one key at a time; null if each key alone is fine.
+   */
+  private static String locate(
+      final com.google.gson.JsonObject obj,
+      final com.google.protobuf.Message.Builder proto,
+      final String prefix) {
+    for (final java.util.Map.Entry<String, com.google.gson.JsonElement> e : obj.entrySet()) {
+      final com.google.gson.JsonObject single = new com.google.gson.JsonObject();
+      single.add(e.getKey(), e.getValue());
+      try {
+        JsonFormat.parser()
+            .merge(single.toString(), proto.getDefaultInstanceForType().newBuilderForType());
+      } catch (final InvalidProtocolBufferException | RuntimeException bad) {
+        com.google.protobuf.Descriptors.FieldDescriptor f =
+            proto.getDescriptorForType().findFieldByName(e.getKey());
+        if (f == null) {
+          for (final com.google.protobuf.Descriptors.FieldDescriptor c :
+              proto.getDescriptorForType().getFields()) {
+            if (c.getJsonName().equals(e.getKey())) {
+              f = c;
+            }
+          }
+        }
+        if (f != null
+            && f.getJavaType() == com.google.protobuf.Descriptors.FieldDescriptor.JavaType.MESSAGE
+            && !f.isRepeated()
+            && e.getValue().isJsonObject()) {
+          final String inner =
+              locate(
+                  e.getValue().getAsJsonObject(),
+                  proto.newBuilderForField(f),
+                  prefix + e.getKey() + ".");
+          if (inner != null) {
+            return inner;
+          }
+        }
+        return prefix + e.getKey();
+      }
+    }
+    return null;
   }
 
   /** Parses YAML text; {@code source} names the input in errors. */

@@ -35,8 +35,8 @@ public final class JobSpecValidator {
   public static final int MAX_CHUNK = 4096;
 
   static final long DEFAULT_RENDEZVOUS_TIMEOUT_MS = 120_000;
-  static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 2_000;
-  static final long DEFAULT_HEARTBEAT_TIMEOUT_MS = 3_000;
+  static final long DEFAULT_HEARTBEAT_INTERVAL_MS = 1_000;
+  static final long DEFAULT_HEARTBEAT_TIMEOUT_MS = 10_000;
   static final long DEFAULT_BARRIER_TIMEOUT_MS = 600_000;
   static final long DEFAULT_COLLECTIVE_TIMEOUT_MS = 120_000;
 

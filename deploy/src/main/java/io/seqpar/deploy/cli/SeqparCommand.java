@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
       AttentionCommand.class,
       CoordinatorCommand.class,
       WorkerCommand.class,
+      LocalCommand.class,
       JobCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

@@ -7,7 +7,6 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -121,20 +120,8 @@ public final class WorkerCommand implements Callable<Integer> {
     final PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     final String id = workerId != null ? workerId : defaultWorkerId(ctx.rank());
     out.println("seqpar worker: rank " + ctx.rank() + " of " + ctx.worldSize() + " (" + id + ")");
-    final WorkerRuntime runtime =
-        new WorkerRuntime(
-            ctx,
-            id,
-            (step, steps, loss, tokS, exposed) ->
-                out.printf(
-                    Locale.ROOT,
-                    "rank %d: step %d/%d loss=%.4f rank_tok/s=%.0f exposed=%.1f%%%n",
-                    ctx.rank(),
-                    step + 1,
-                    steps,
-                    loss,
-                    tokS,
-                    100 * exposed));
+    // Step lines come from the coordinator, aggregated over ranks; a rank logs only its events.
+    final WorkerRuntime runtime = new WorkerRuntime(ctx, id, null);
     final int code = runtime.run();
     out.println("seqpar worker: rank " + ctx.rank() + " exiting with code " + code);
     return code;

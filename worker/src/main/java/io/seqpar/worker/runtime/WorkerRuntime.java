@@ -101,7 +101,13 @@ public final class WorkerRuntime {
       client.start();
       final JobSpec spec = reg.getSpec();
       final Communicator comm = plane.connect(reg, spec.getControl().getCollectiveTimeoutMs());
-      train(client, reg, spec, comm);
+      try {
+        train(client, reg, spec, comm);
+      } finally {
+        // An abort interrupted this thread to break a collective wait; clear it so the data
+        // plane (Aeron client, driver) can close cleanly.
+        Thread.interrupted();
+      }
       return 0;
     } catch (final RuntimeException e) {
       return fail(client, e);
