@@ -147,7 +147,9 @@ public final class LocalCommand implements Callable<Integer> {
 
     final EmbeddedDriver driver =
         transport.equals("ipc")
-            ? EmbeddedDriver.launch(run.shmRoot().resolve("driver").toString())
+            // Beside, not under, the children's scratch root: the group removes that root after
+            // every attempt, and the driver must outlive restarts.
+            ? EmbeddedDriver.launch(run.shmRoot() + "-driver")
             : null;
     final Progress progress = Progress.forConsole(out);
     final long t0 = System.nanoTime();

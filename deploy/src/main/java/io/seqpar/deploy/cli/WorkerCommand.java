@@ -123,8 +123,30 @@ public final class WorkerCommand implements Callable<Integer> {
     // Step lines come from the coordinator, aggregated over ranks; a rank logs only its events.
     final WorkerRuntime runtime = new WorkerRuntime(ctx, id, null);
     final int code = runtime.run();
-    out.println("seqpar worker: rank " + ctx.rank() + " exiting with code " + code);
+    out.println(
+        "seqpar worker: rank "
+            + ctx.rank()
+            + " exiting with code "
+            + code
+            + "; peak RSS "
+            + peakRssMiB()
+            + " MiB");
     return code;
+  }
+
+  /** The process's peak resident set (VmHWM: heap, off-heap arenas, Aeron buffers), or -1. */
+  static long peakRssMiB() {
+    try {
+      for (final String l :
+          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (l.startsWith("VmHWM:")) {
+          return Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024;
+        }
+      }
+    } catch (final java.io.IOException | RuntimeException e) {
+      // not Linux: unknown
+    }
+    return -1;
   }
 
   private static String defaultWorkerId(final int rank) {

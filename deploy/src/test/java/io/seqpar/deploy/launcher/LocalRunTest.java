@@ -56,7 +56,7 @@ class LocalRunTest {
     }
     // Run directories name their Aeron root /dev/shm/seqpar-<run-id>; none may survive.
     for (final Path run : runDirs()) {
-      assertThat(shm).noneMatch(n -> n.endsWith(run.getFileName().toString()));
+      assertThat(shm).noneMatch(n -> n.contains(run.getFileName().toString()));
     }
   }
 
@@ -66,17 +66,28 @@ class LocalRunTest {
     final List<String> out = new CopyOnWriteArrayList<>();
 
     Local(final List<String> args) throws IOException {
+      this(args, false);
+    }
+
+    Local(final List<String> args, final boolean defaultSigint) throws IOException {
       final List<String> all = new ArrayList<>(List.of("local", "--runs-dir", runs().toString()));
       all.addAll(args);
-      process =
-          new ProcessBuilder(
-                  new JavaCommand()
-                      .jvmFlags(JavaCommand.SEQPAR_JVM_FLAGS)
-                      .mainClass(SeqparMain.class.getName())
-                      .args(all)
-                      .build())
-              .redirectErrorStream(true)
-              .start();
+      final List<String> cmd = new ArrayList<>();
+      if (defaultSigint) {
+        cmd.addAll(
+            List.of(
+                "python3",
+                "-c",
+                "import os,signal,sys; signal.signal(signal.SIGINT, signal.SIG_DFL);"
+                    + " os.execvp(sys.argv[1], sys.argv[1:])"));
+      }
+      cmd.addAll(
+          new JavaCommand()
+              .jvmFlags(JavaCommand.SEQPAR_JVM_FLAGS)
+              .mainClass(SeqparMain.class.getName())
+              .args(all)
+              .build());
+      process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       launched.add(process);
       Thread.ofVirtual()
           .start(
@@ -248,7 +259,9 @@ class LocalRunTest {
     assertThat(a.await(180)).as(a.text()).isZero();
     assertThat(b.await(180)).as(b.text()).isZero();
 
-    final Local c = new Local(args(TINY, "--workers=2", "--steps=400"));
+    // Started with SIGINT at its default disposition: a JVM launched from a background job
+    // inherits SIG_IGN for SIGINT and would then never see Ctrl-C.
+    final Local c = new Local(args(TINY, "--workers=2", "--steps=100000"), true);
     waitUntil(c, "[coord] step 1/", 150_000);
     new ProcessBuilder("kill", "-INT", Long.toString(c.process.pid())).start().waitFor();
     assertThat(c.await(60)).as(c.text()).isEqualTo(130);
