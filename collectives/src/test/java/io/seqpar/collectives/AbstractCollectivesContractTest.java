@@ -35,6 +35,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -315,6 +316,40 @@ public abstract class AbstractCollectivesContractTest {
     for (int r = 0; r < p; r++) {
       TensorAssert.assertClose("allreduce rank " + r, exp, got.get(r), Tolerance.of(1e-5, 1e-5));
       assertArrayEquals(got.get(0), got.get(r), "rank " + r + " differs from rank 0");
+    }
+  }
+
+  /**
+   * Reducing a partition of a buffer window by window (uneven windows, one inside a single chunk,
+   * one empty) gives every rank the bits of one whole-buffer call, on both the ring and the
+   * one-round path.
+   */
+  @ParameterizedTest(name = "P={0} count={1}")
+  @CsvSource({"3, 20000", "4, 20000", "4, 1000"})
+  void allReduceByWindowsGivesTheBitsOfOneCall(final int p, final int count) throws Exception {
+    final int[] cuts = {0, 1, count / 7, count / 7, count / 2 + 3, count - 5, count};
+    final List<float[][]> got =
+        run(
+            p,
+            (rank, comm) -> {
+              final float[] x = new float[count];
+              for (int i = 0; i < count; i++) {
+                x[i] = (float) Math.sin(rank * 7.1 + i * 0.37) * (1 + (i % 13) * 1e3f);
+              }
+              final AllReduce ar = new AllReduce(comm, count * 4);
+              final MemorySegment whole = segment(x);
+              ar.start(whole, count);
+              ar.await();
+              final MemorySegment windows = segment(x);
+              for (int w = 0; w + 1 < cuts.length; w++) {
+                ar.start(windows, count, cuts[w], cuts[w + 1]);
+                ar.await();
+              }
+              return new float[][] {floats(whole, count), floats(windows, count)};
+            });
+    for (int r = 0; r < p; r++) {
+      assertArrayEquals(got.get(r)[0], got.get(r)[1], "rank " + r + ": windows differ");
+      assertArrayEquals(got.get(0)[0], got.get(r)[0], "rank " + r + " differs from rank 0");
     }
   }
 

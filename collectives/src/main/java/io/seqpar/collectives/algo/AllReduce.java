@@ -22,12 +22,20 @@ import java.lang.foreign.ValueLayout;
  * </pre>
  *
  * (mod P; tags s and P−1+s). After reduce-scatter rank r owns the full sum of chunk r+1.
+ *
+ * <p><b>Windows</b> ({@link #start(MemorySegment, int, int, int)}): floats {@code [from, to)} of a
+ * {@code count}-float buffer, reduced with the algorithm and the chunks of the whole buffer, each
+ * message cut to its chunk's part of the window and skipped (on both ends) where that part is
+ * empty. Every float is summed by the same ranks in the same order as by {@code start(data,
+ * count)}, so reducing a partition of the buffer window by window gives the same bits as one call
+ * (gradient buckets overlapping backward rely on this).
  */
 public final class AllReduce extends AbstractCollective {
   /** Default threshold between the one-round and the ring algorithm. */
   public static final int DEFAULT_SMALL_BYTES = 64 * 1024;
 
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+  private static final int NO_OP = -1;
 
   private final int smallBytes;
   private final int maxBytes;
@@ -36,6 +44,8 @@ public final class AllReduce extends AbstractCollective {
   private int opCount;
   private MemorySegment data;
   private int count;
+  private int from;
+  private int to;
   private boolean small;
   private int step;
   private int sendOp;
@@ -64,6 +74,15 @@ public final class AllReduce extends AbstractCollective {
 
   /** Starts summing {@code count} floats of {@code data} across ranks, in place. */
   public void start(final MemorySegment data, final int count) {
+    start(data, count, 0, count);
+  }
+
+  /**
+   * Starts summing floats {@code [from, to)} of the {@code count}-float buffer {@code data} across
+   * ranks, in place, with the chunking of the whole buffer: each float gets the bits {@code
+   * start(data, count)} would give it. Floats outside the window are neither read nor written.
+   */
+  public void start(final MemorySegment data, final int count, final int from, final int to) {
     final long bytes = (long) count * Float.BYTES;
     if (count < 0 || bytes > maxBytes || bytes > data.byteSize()) {
       throw new IllegalArgumentException(
@@ -74,22 +93,30 @@ public final class AllReduce extends AbstractCollective {
               + " bytes, got "
               + count);
     }
+    if (from < 0 || to < from || to > count) {
+      throw new IllegalArgumentException(
+          "allreduce: window [" + from + ", " + to + ") outside [0, " + count + ")");
+    }
     small = bytes <= smallBytes || count < ranks;
     final long seq = begin(small ? "allreduce(one-round)" : "allreduce(ring)");
     this.data = data;
     this.count = count;
+    this.from = from;
+    this.to = to;
     opCount = 0;
     finished = false;
-    if (ranks == 1) {
+    if (ranks == 1 || from == to) {
       finished = true;
       completeLocally();
       return;
     }
     if (small) {
+      final long winOff = (long) from * Float.BYTES;
+      final int winBytes = (to - from) * Float.BYTES;
       for (int q = 0; q < ranks; q++) {
         if (q != rank) {
-          ops[opCount++] = comm.postSend(seq, 0, q, data, 0, (int) bytes);
-          ops[opCount++] = comm.postRecv(seq, 0, q, scratch, q * bytes, (int) bytes);
+          ops[opCount++] = comm.postSend(seq, 0, q, data, winOff, winBytes);
+          ops[opCount++] = comm.postRecv(seq, 0, q, scratch, (long) q * winBytes, winBytes);
         }
       }
     } else {
@@ -98,48 +125,62 @@ public final class AllReduce extends AbstractCollective {
     }
   }
 
+  /** First float of chunk {@code c}'s part of the window. */
   private long chunkFrom(final int c) {
-    return (long) Math.floorMod(c, ranks) * count / ranks;
+    final int m = Math.floorMod(c, ranks);
+    return Math.max(from, (long) m * count / ranks);
   }
 
+  /** Floats of chunk {@code c}'s part of the window (0 when they do not meet). */
   private int chunkFloats(final int c) {
     final int m = Math.floorMod(c, ranks);
-    return (int) ((long) (m + 1) * count / ranks - (long) m * count / ranks);
+    final long end = Math.min(to, (long) (m + 1) * count / ranks);
+    return (int) Math.max(0, end - chunkFrom(c));
   }
 
+  /** Posts one ring step; an empty part is not sent (the peer skips the matching receive). */
   private void postRingStep() {
     final int next = (rank + 1) % ranks;
     final int prev = (rank - 1 + ranks) % ranks;
-    if (step < ranks - 1) {
-      final int s = step;
-      sendOp =
-          comm.postSend(
-              sequence(),
-              s,
-              next,
-              data,
-              chunkFrom(rank - s) * Float.BYTES,
-              chunkFloats(rank - s) * Float.BYTES);
-      recvOp =
-          comm.postRecv(sequence(), s, prev, scratch, 0, chunkFloats(rank - s - 1) * Float.BYTES);
+    final boolean reduce = step < ranks - 1;
+    final int s = reduce ? step : step - (ranks - 1);
+    final int sendChunk = reduce ? rank - s : rank + 1 - s;
+    final int recvChunk = reduce ? rank - s - 1 : rank - s;
+    final int sendFloats = chunkFloats(sendChunk);
+    final int recvFloats = chunkFloats(recvChunk);
+    sendOp =
+        sendFloats == 0
+            ? NO_OP
+            : comm.postSend(
+                sequence(),
+                step,
+                next,
+                data,
+                chunkFrom(sendChunk) * Float.BYTES,
+                sendFloats * Float.BYTES);
+    if (recvFloats == 0) {
+      recvOp = NO_OP;
+    } else if (reduce) {
+      recvOp = comm.postRecv(sequence(), step, prev, scratch, 0, recvFloats * Float.BYTES);
     } else {
-      final int s = step - (ranks - 1);
-      sendOp =
-          comm.postSend(
-              sequence(),
-              step,
-              next,
-              data,
-              chunkFrom(rank + 1 - s) * Float.BYTES,
-              chunkFloats(rank + 1 - s) * Float.BYTES);
       recvOp =
           comm.postRecv(
               sequence(),
               step,
               prev,
               data,
-              chunkFrom(rank - s) * Float.BYTES,
-              chunkFloats(rank - s) * Float.BYTES);
+              chunkFrom(recvChunk) * Float.BYTES,
+              recvFloats * Float.BYTES);
+    }
+  }
+
+  private boolean done(final int op) {
+    return op == NO_OP || comm.isComplete(op);
+  }
+
+  private void release(final int op) {
+    if (op != NO_OP) {
+      comm.release(op);
     }
   }
 
@@ -159,7 +200,7 @@ public final class AllReduce extends AbstractCollective {
       return 1;
     }
     int work = 0;
-    while (!finished && comm.isComplete(sendOp) && comm.isComplete(recvOp)) {
+    while (!finished && done(sendOp) && done(recvOp)) {
       if (step < ranks - 1) {
         final int c = rank - step - 1;
         final long base = chunkFrom(c);
@@ -169,8 +210,8 @@ public final class AllReduce extends AbstractCollective {
           data.setAtIndex(F, idx, data.getAtIndex(F, idx) + scratch.getAtIndex(F, i));
         }
       }
-      comm.release(sendOp);
-      comm.release(recvOp);
+      release(sendOp);
+      release(recvOp);
       step++;
       work++;
       if (step == 2 * (ranks - 1)) {
@@ -183,15 +224,16 @@ public final class AllReduce extends AbstractCollective {
   }
 
   private void sumInRankOrder() {
-    // Own buffer into its slot, then acc = x_0 + x_1 + ... in rank order on every rank.
-    final long bytes = (long) count * Float.BYTES;
-    MemorySegment.copy(data, 0, scratch, rank * bytes, bytes);
-    for (int i = 0; i < count; i++) {
+    // Own window into its slot, then acc = x_0 + x_1 + ... in rank order on every rank.
+    final int n = to - from;
+    final long bytes = (long) n * Float.BYTES;
+    MemorySegment.copy(data, (long) from * Float.BYTES, scratch, rank * bytes, bytes);
+    for (int i = 0; i < n; i++) {
       float acc = scratch.getAtIndex(F, i);
       for (int q = 1; q < ranks; q++) {
-        acc += scratch.getAtIndex(F, (long) q * count + i);
+        acc += scratch.getAtIndex(F, (long) q * n + i);
       }
-      data.setAtIndex(F, i, acc);
+      data.setAtIndex(F, from + i, acc);
     }
   }
 

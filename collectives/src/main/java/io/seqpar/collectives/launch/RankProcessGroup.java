@@ -68,6 +68,19 @@ public final class RankProcessGroup implements AutoCloseable {
       final String mainClass,
       final java.util.function.IntFunction<List<String>> args,
       final long startTimeoutNs) {
+    return start(ranks, mainClass, List.of(), args, startTimeoutNs);
+  }
+
+  /**
+   * As above, with {@code jvmFlags} after {@link #JVM_FLAGS} (a later {@code -Xmx} or {@code
+   * -XX:MaxDirectMemorySize} overrides the default).
+   */
+  public static RankProcessGroup start(
+      final int ranks,
+      final String mainClass,
+      final List<String> jvmFlags,
+      final java.util.function.IntFunction<List<String>> args,
+      final long startTimeoutNs) {
     final RankProcessGroup g = new RankProcessGroup(ranks);
     try {
       final String java = ProcessHandle.current().info().command().orElse("java");
@@ -76,6 +89,7 @@ public final class RankProcessGroup implements AutoCloseable {
         final List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(JVM_FLAGS);
+        cmd.addAll(jvmFlags);
         cmd.add("-cp");
         cmd.add(cp);
         cmd.add(mainClass);

@@ -38,6 +38,20 @@ public final class ByteFileSource implements TokenSource {
     }
   }
 
+  /** Bytes are ids 0..255: nothing to scan when {@code vocab >= 256}. */
+  @Override
+  public long firstOutside(final long start, final long count, final int vocab) {
+    if (vocab >= 256) {
+      return -1;
+    }
+    for (long i = 0; i < count; i++) {
+      if (Byte.toUnsignedInt(map.data().get(ValueLayout.JAVA_BYTE, start + i)) >= vocab) {
+        return start + i;
+      }
+    }
+    return -1;
+  }
+
   @Override
   public void close() {
     map.close();

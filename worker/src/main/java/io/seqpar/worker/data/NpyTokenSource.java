@@ -8,6 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A 1-D {@code .npy} of little-endian int32 token ids ({@code <i4}, C order, format 1.0),
@@ -18,6 +21,8 @@ public final class NpyTokenSource implements TokenSource {
   private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
   private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
   private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+  private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+  private static final int LANES = INTS.length();
   private static final ValueLayout.OfInt LE_INT =
       ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -111,6 +116,42 @@ public final class NpyTokenSource implements TokenSource {
       }
       dst[off + i] = id;
     }
+  }
+
+  @Override
+  public int idAt(final long index) {
+    return map.data().get(LE_INT, dataOffset + index * 4);
+  }
+
+  /**
+   * Scans the mapped ids {@link #LANES} at a time: one unsigned compare {@code id >=u vocab} flags
+   * both negative ids and ids past the vocabulary; the first flagged vector is then searched one id
+   * at a time.
+   */
+  @Override
+  public long firstOutside(final long start, final long count, final int vocab) {
+    if (start < 0 || count < 0 || start + count > length) {
+      throw new IndexOutOfBoundsException(
+          "[" + start + ", " + (start + count) + ") outside [0, " + length + ")");
+    }
+    final MemorySegment d = map.data();
+    final long base = dataOffset + start * 4;
+    final long vectorEnd = count - count % LANES;
+    long i = 0;
+    for (; i < vectorEnd; i += LANES) {
+      final IntVector v =
+          IntVector.fromMemorySegment(INTS, d, base + i * 4, ByteOrder.LITTLE_ENDIAN);
+      if (v.compare(VectorOperators.UGE, vocab).anyTrue()) {
+        break;
+      }
+    }
+    for (; i < count; i++) {
+      final int id = d.get(LE_INT, base + i * 4);
+      if (id < 0 || id >= vocab) {
+        return start + i;
+      }
+    }
+    return -1;
   }
 
   @Override

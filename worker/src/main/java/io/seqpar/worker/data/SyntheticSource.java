@@ -86,6 +86,14 @@ public final class SyntheticSource implements TokenSource {
     }
   }
 
+  /**
+   * The stream is ASCII (ids 0..127) by construction: nothing to scan when {@code vocab >= 128}.
+   */
+  @Override
+  public long firstOutside(final long start, final long count, final int vocab) {
+    return vocab >= 128 ? -1 : TokenSource.super.firstOutside(start, count, vocab);
+  }
+
   /** Byte offset, within an episode, where the recall section starts. */
   public int recallOffset() {
     return episodeTokens - 1 - PAIRS * PAIR_BYTES;

@@ -81,36 +81,9 @@ public final class Safetensors {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
         Arena arena = Arena.ofConfined()) {
       final Header h = readHeader(file, ch);
-      final List<String> missing = new ArrayList<>();
-      for (final FloatView v : into.values()) {
-        final Entry e = h.entries().get(v.name());
-        if (e == null) {
-          missing.add(v.name());
-        } else if (!Arrays.equals(e.shape(), v.shape())) {
-          throw bad(
-              file,
-              "tensor '"
-                  + v.name()
-                  + "' has shape "
-                  + Shapes.format(e.shape())
-                  + ", the model expects "
-                  + Shapes.format(v.shape()));
-        }
-      }
-      if (!missing.isEmpty()) {
-        throw bad(
-            file,
-            "missing " + names(missing) + " (the file holds " + h.entries().size() + " tensors)");
-      }
-      final List<String> extra = new ArrayList<>();
-      for (final String name : h.entries().keySet()) {
-        if (!into.containsKey(name)) {
-          extra.add(name);
-        }
-      }
-      if (!extra.isEmpty()) {
-        throw bad(file, "unexpected " + names(extra) + " not in the model");
-      }
+      final Map<String, int[]> shapes = new LinkedHashMap<>();
+      into.forEach((n, v) -> shapes.put(n, v.shape()));
+      checkNamesAndShapes(file, h, shapes);
       final MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
       for (final FloatView v : into.values()) {
         final Entry e = h.entries().get(v.name());
@@ -126,6 +99,71 @@ public final class Safetensors {
     } catch (final IOException e) {
       throw new InvalidInputException(
           file + ": cannot read safetensors file: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Refuses {@code file} unless it could be loaded into tensors of exactly these names and shapes
+   * (what {@link #load} checks) and every value is finite; copies nothing. Runs at memory speed
+   * over a read-only map, for a check before training starts.
+   *
+   * @throws InvalidInputException naming the file and the first problem (for a value: the tensor,
+   *     the element index and the value)
+   */
+  public static void check(final Path file, final Map<String, int[]> shapes) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        Arena arena = Arena.ofConfined()) {
+      final Header h = readHeader(file, ch);
+      checkNamesAndShapes(file, h, shapes);
+      final MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+      for (final Entry e : h.entries().values()) {
+        final long base = h.dataStart() + e.begin();
+        final long n = (e.end() - e.begin()) / Float.BYTES;
+        for (long i = 0; i < n; i++) {
+          final float x = data.get(LE_FLOAT, base + i * Float.BYTES);
+          if (!Float.isFinite(x)) {
+            throw bad(file, "tensor '" + e.name() + "' holds " + x + " at element " + i);
+          }
+        }
+      }
+    } catch (final IOException e) {
+      throw new InvalidInputException(
+          file + ": cannot read safetensors file: " + e.getMessage(), e);
+    }
+  }
+
+  /** Every expected tensor present with its shape, and no other. */
+  private static void checkNamesAndShapes(
+      final Path file, final Header h, final Map<String, int[]> shapes) {
+    final List<String> missing = new ArrayList<>();
+    for (final Map.Entry<String, int[]> want : shapes.entrySet()) {
+      final Entry e = h.entries().get(want.getKey());
+      if (e == null) {
+        missing.add(want.getKey());
+      } else if (!Arrays.equals(e.shape(), want.getValue())) {
+        throw bad(
+            file,
+            "tensor '"
+                + want.getKey()
+                + "' has shape "
+                + Shapes.format(e.shape())
+                + ", the model expects "
+                + Shapes.format(want.getValue()));
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw bad(
+          file,
+          "missing " + names(missing) + " (the file holds " + h.entries().size() + " tensors)");
+    }
+    final List<String> extra = new ArrayList<>();
+    for (final String name : h.entries().keySet()) {
+      if (!shapes.containsKey(name)) {
+        extra.add(name);
+      }
+    }
+    if (!extra.isEmpty()) {
+      throw bad(file, "unexpected " + names(extra) + " not in the model");
     }
   }
 

@@ -19,6 +19,15 @@ public final class WeightsIo {
     Safetensors.load(file, params.paramViews());
   }
 
+  /**
+   * Refuses {@code file} before anything is allocated or trained unless {@link #initFrom} would
+   * accept it for a model of {@code config} and every weight is finite (header, dtype, names,
+   * shapes, offsets, values).
+   */
+  public static void check(final Path file, final ModelConfig config) {
+    Safetensors.check(file, ParameterSet.shapes(config));
+  }
+
   /** Writes every parameter, with the model shape as metadata. */
   public static void save(final Path file, final ParameterSet params) {
     Safetensors.write(file, params.paramViews(), metadata(params.config()));

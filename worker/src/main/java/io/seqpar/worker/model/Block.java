@@ -171,7 +171,7 @@ final class Block {
   /**
    * @param dres {@code [N, D]}: in, ∂loss/∂y; out, ∂loss/∂x. Parameter gradients accumulate.
    */
-  void backward(final MemorySegment dres) {
+  void backward(final MemorySegment dres, final BackwardListener progress) {
     final int d = c.dModel();
     final int hv = c.heads() * c.dv();
     final int f = c.hidden();
@@ -179,18 +179,21 @@ final class Block {
     // y = xm + m W2ᵀ: dxm = dres (same buffer); dm = dres W2; dW2 += dresᵀ m (m recomputed)
     Activations.swigluForward(m, a1, a3, nf);
     dm.asSlice(0, nf * Float.BYTES).fill((byte) 0);
-    Matmul.backward(dm, 0, dw2, 0, null, 0, dres, 0, m, 0, w2, 0, rows, f, d);
+    progress.poll();
+    Matmul.backward(dm, 0, dw2, 0, null, 0, dres, 0, m, 0, w2, 0, rows, f, d, progress);
     // m = silu(a1) ⊙ a3
     Activations.swigluBackward(da1, da3, dm, a1, a3, nf);
     // a1 = u W1ᵀ, a3 = u W3ᵀ: du = da1 W1 + da3 W3
     zero(du, (long) rows * d);
-    Matmul.backward(du, 0, dw1, 0, null, 0, da1, 0, u, 0, w1, 0, rows, d, f);
-    Matmul.backward(du, 0, dw3, 0, null, 0, da3, 0, u, 0, w3, 0, rows, d, f);
+    progress.poll();
+    Matmul.backward(du, 0, dw1, 0, null, 0, da1, 0, u, 0, w1, 0, rows, d, f, progress);
+    Matmul.backward(du, 0, dw3, 0, null, 0, da3, 0, u, 0, w3, 0, rows, d, f, progress);
     // u = RMSNorm(xm): dres += ∂u/∂xm · du  → dres = ∂loss/∂xm
     RmsNorm.backward(dres, dwMlpNorm, du, xm, wMlpNorm, uRstd, rows, d);
     // xm = x + on Woᵀ: dx = dres (same buffer); don = dres Wo
     zero(don, (long) rows * hv);
-    Matmul.backward(don, 0, dwo, 0, null, 0, dres, 0, on, 0, wo, 0, rows, hv, d);
+    progress.poll();
+    Matmul.backward(don, 0, dwo, 0, null, 0, dres, 0, on, 0, wo, 0, rows, hv, d, progress);
     // on = HeadRMSNorm(o)
     dO.zero();
     HeadRmsNorm.backward(
@@ -205,6 +208,7 @@ final class Block {
         len,
         c.dv());
     // o = LinearAttention(q, k, v, g)
+    progress.beforeAttention(layer);
     attention.backward(layer, dq, dk, dv, dg, dO, q, k, v, g, logLambda);
     // q was scaled after the projection
     scale(dq.segment(), dq.count(), c.queryScale());

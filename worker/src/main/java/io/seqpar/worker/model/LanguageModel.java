@@ -39,6 +39,7 @@ public final class LanguageModel implements AutoCloseable {
   private final TensorArena act;
   private final TensorArena grad;
   private final Block[] blocks;
+  private final AttentionOp attention;
   private final int[] tokens;
   private final int[] targets;
   private float invTokens;
@@ -62,6 +63,7 @@ public final class LanguageModel implements AutoCloseable {
     this.rows = Math.multiplyExact(batch, len);
     this.act = planActivations(c, batch, len).build();
     this.grad = planGradients(c, batch, len).build();
+    this.attention = attention;
     this.blocks = new Block[c.layers()];
     for (int i = 0; i < c.layers(); i++) {
       blocks[i] = new Block(i, c, batch, len, params, act, grad, attention);
@@ -165,6 +167,15 @@ public final class LanguageModel implements AutoCloseable {
 
   /** Backward of the last {@link #forward}; parameter gradients accumulate ({@code +=}). */
   public void backward() {
+    backward(BackwardListener.NONE);
+  }
+
+  /**
+   * Backward of the last {@link #forward}, telling {@code listener} when each bucket of {@link
+   * ParameterSet#gradientBuckets()} is final and polling it between pieces of compute; parameter
+   * gradients accumulate ({@code +=}). The arithmetic is that of {@link #backward()}.
+   */
+  public void backward(final BackwardListener listener) {
     if (!forwardDone) {
       throw new IllegalStateException("backward without a forward");
     }
@@ -205,14 +216,17 @@ public final class LanguageModel implements AutoCloseable {
         act.view("xf_rstd").segment(),
         rows,
         d);
+    listener.bucketReady(0); // final_norm, lm_head
     for (int i = blocks.length - 1; i >= 0; i--) {
-      blocks[i].backward(dres.segment());
+      blocks[i].backward(dres.segment(), listener);
+      listener.bucketReady(blocks.length - i);
     }
     // residual.0[r] = E[tokens[r]]: dE[tokens[r]] += dres[r]
     final MemorySegment de = params.grad("embed.weight").segment();
     for (int r = 0; r < rows; r++) {
       VecMath.axpy(de, (long) tokens[r] * d, 1f, dres.segment(), (long) r * d, d);
     }
+    listener.bucketReady(blocks.length + 1);
   }
 
   /** The cached logits {@code [N, V]} of the last forward (before backward overwrites them). */
@@ -222,6 +236,11 @@ public final class LanguageModel implements AutoCloseable {
 
   public ParameterSet parameters() {
     return params;
+  }
+
+  /** The attention operator the blocks call (for its accounting). */
+  public AttentionOp attention() {
+    return attention;
   }
 
   public int batch() {

@@ -14,6 +14,9 @@ import java.lang.foreign.MemorySegment;
  * gradient is accumulated ({@code +=}).
  */
 final class Matmul {
+  /** Rows between two polls of a backward's listener. */
+  static final int POLL_ROWS = 64;
+
   private Matmul() {}
 
   /**
@@ -75,6 +78,43 @@ final class Matmul {
       final int rows,
       final int inDim,
       final int outDim) {
+    backward(
+        dinp,
+        dinOff,
+        dw,
+        dwOff,
+        dbias,
+        dbiasOff,
+        dout,
+        doutOff,
+        inp,
+        inOff,
+        w,
+        wOff,
+        rows,
+        inDim,
+        outDim,
+        BackwardListener.NONE);
+  }
+
+  /** As above, calling {@code progress.poll()} every {@link #POLL_ROWS} rows. */
+  static void backward(
+      final MemorySegment dinp,
+      final long dinOff,
+      final MemorySegment dw,
+      final long dwOff,
+      final MemorySegment dbias,
+      final long dbiasOff,
+      final MemorySegment dout,
+      final long doutOff,
+      final MemorySegment inp,
+      final long inOff,
+      final MemorySegment w,
+      final long wOff,
+      final int rows,
+      final int inDim,
+      final int outDim,
+      final BackwardListener progress) {
     // dinp[r, :] += Σ_o dout[r, o] · w[o, :]
     if (dinp != null) {
       for (int r = 0; r < rows; r++) {
@@ -85,6 +125,9 @@ final class Matmul {
           if (d != 0f) {
             VecMath.axpy(dinp, dinRow, d, w, wOff + (long) o * inDim, inDim);
           }
+        }
+        if (r % POLL_ROWS == POLL_ROWS - 1) {
+          progress.poll();
         }
       }
     }
@@ -97,6 +140,9 @@ final class Matmul {
         if (d != 0f) {
           VecMath.axpy(dw, dwOff + (long) o * inDim, d, inp, inRow, inDim);
         }
+      }
+      if (r % POLL_ROWS == POLL_ROWS - 1) {
+        progress.poll();
       }
     }
     if (dbias != null) {

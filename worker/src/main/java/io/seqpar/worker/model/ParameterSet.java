@@ -184,6 +184,43 @@ public final class ParameterSet implements AutoCloseable {
   }
 
   /**
+   * The gradient block cut into the slices whose gradients become final together, in the order
+   * {@link LanguageModel#backward(BackwardListener)} finishes them (the parameter order above makes
+   * each one contiguous):
+   *
+   * <pre>
+   *   0               head       final_norm.weight, lm_head.weight     [offset of final_norm, end)
+   *   1 … layers      blocks.i   every blocks.{i}.* for i = layers−1 … 0
+   *   layers + 1      embed      embed.weight (with tied embeddings also the LM head's gradient)
+   * </pre>
+   *
+   * Each slice runs from its first tensor to the next slice's first tensor, so the buckets
+   * partition the block, padding included.
+   */
+  public List<GradientBucket> gradientBuckets() {
+    final int layers = config.layers();
+    final int total = Math.toIntExact(grads.byteSize() / Float.BYTES);
+    final int[] starts = new int[layers + 2]; // layout order: embed, blocks 0..L-1, head
+    starts[0] = 0;
+    for (int i = 0; i < layers; i++) {
+      starts[i + 1] = floatOffset("blocks." + i + ".attn_norm.weight");
+    }
+    starts[layers + 1] = floatOffset("final_norm.weight");
+    final List<GradientBucket> out = new java.util.ArrayList<>(layers + 2);
+    out.add(new GradientBucket("head", starts[layers + 1], total));
+    for (int i = layers - 1; i >= 0; i--) {
+      out.add(new GradientBucket("blocks." + i, starts[i + 1], starts[i + 2]));
+    }
+    out.add(new GradientBucket("embed", 0, starts[1]));
+    return List.copyOf(out);
+  }
+
+  private int floatOffset(final String name) {
+    final long bytes = grads.view(name).segment().address() - grads.segment().address();
+    return Math.toIntExact(bytes / Float.BYTES);
+  }
+
+  /**
    * Σ g² over every gradient of this rank, in double. Sequence parallelism all-reduces the
    * gradients first, then takes this from any rank (see {@code GradientClipper}).
    */

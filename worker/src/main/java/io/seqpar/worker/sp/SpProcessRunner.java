@@ -74,6 +74,17 @@ public final class SpProcessRunner {
       final long timeoutNs,
       final java.util.function.IntFunction<List<String>> workloadArgs,
       final Consumer<RankProcessGroup.Line> onLine) {
+    runRanks(ranks, transport, timeoutNs, List.of(), workloadArgs, onLine);
+  }
+
+  /** As above, with extra flags for the rank JVMs (e.g. a larger {@code -Xmx}). */
+  public static void runRanks(
+      final int ranks,
+      final String transport,
+      final long timeoutNs,
+      final List<String> jvmFlags,
+      final java.util.function.IntFunction<List<String>> workloadArgs,
+      final Consumer<RankProcessGroup.Line> onLine) {
     if (!transport.equals("ipc") && !transport.equals("udp")) {
       throw new IllegalArgumentException("transport '" + transport + "' (allowed: ipc, udp)");
     }
@@ -83,6 +94,7 @@ public final class SpProcessRunner {
         RankProcessGroup.start(
             ranks,
             SpRankMain.class.getName(),
+            jvmFlags,
             r -> {
               final List<String> a =
                   new ArrayList<>(

@@ -28,7 +28,9 @@ import java.util.concurrent.TimeUnit;
  *       its slice outputs ({@code [B·H, L, d]}) and, on the last rank, {@code S_out.npy};
  *   <li>{@code workload=synthetic mode tokens heads dk dv seed iters [samples=t1,t2,…]}: a {@link
  *       SyntheticAttention} sequence, forward+backward {@code iters} times; prints {@code READY}
- *       after the first pass and {@code SAMPLE token head v0 v1 …} output rows.
+ *       after the first pass and {@code SAMPLE token head v0 v1 …} output rows;
+ *   <li>{@code workload=train …}: SP training steps of a small model ({@link
+ *       io.seqpar.worker.train.TrainWorkload}), printing {@code TRAIN} and {@code MEM} lines.
  * </ul>
  *
  * Every pass prints {@code STATS rank fwdNs fwdExposedNs bwdNs bwdExposedNs bytesReceived fwdStates
@@ -52,6 +54,8 @@ public final class SpRankMain {
       final Communicator comm = boot.connect(out, 2001);
       if ("attention".equals(a.get("workload"))) {
         runAttention(a, comm, rank, ranks, out);
+      } else if ("train".equals(a.get("workload"))) {
+        io.seqpar.worker.train.TrainWorkload.run(a, comm, rank, ranks, out);
       } else {
         runSynthetic(a, comm, rank, ranks, out);
       }

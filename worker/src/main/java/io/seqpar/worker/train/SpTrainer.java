@@ -3,11 +3,14 @@ package io.seqpar.worker.train;
 import io.seqpar.collectives.Communicator;
 import io.seqpar.collectives.algo.AllReduce;
 import io.seqpar.worker.data.SequenceBatcher;
+import io.seqpar.worker.model.BackwardListener;
 import io.seqpar.worker.model.LanguageModel;
 import io.seqpar.worker.model.ParameterSet;
 import io.seqpar.worker.optim.AdamW;
 import io.seqpar.worker.optim.GradientClipper;
 import io.seqpar.worker.optim.LrSchedule;
+import io.seqpar.worker.sp.SequenceParallelAttention;
+import io.seqpar.worker.sp.SpAttentionOp;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -18,13 +21,16 @@ import java.lang.foreign.ValueLayout;
  * <pre>
  *   1. this rank's tokens of every sequence, targets shifted globally (the batcher)
  *   2. forward: loss_r = Σ CE over the rank's tokens / (B·T)   (attention exchanges states)
- *   3. backward: parameter gradients of the rank's tokens
- *   4. all-reduce (sum) of every gradient and of the loss: the true gradient and loss
+ *   3. backward: parameter gradients of the rank's tokens; meanwhile all-reduce (sum) each
+ *      gradient bucket as soon as it is final (last block first, see {@link GradientReducer})
+ *   4. wait for the last bucket; all-reduce the loss: the true gradient and loss
  *   5. clip on the global norm (identical on every rank), AdamW step
  * </pre>
  *
- * Weights stay replicated: every rank starts from the same seed and applies bit-identical reduced
- * gradients. With one rank no communication happens.
+ * With {@link #overlapGradientReduce(boolean) overlap off}, step 3 all-reduces the whole gradient
+ * block after backward instead; both give the same bits. Weights stay replicated: every rank starts
+ * from the same seed and applies bit-identical reduced gradients. With one rank no communication
+ * happens.
  */
 public final class SpTrainer implements AutoCloseable {
   private final LanguageModel model;
@@ -34,14 +40,19 @@ public final class SpTrainer implements AutoCloseable {
   private final LrSchedule schedule;
   private final double clipNorm;
   private final long tokensGlobal;
-  private final AllReduce gradReduce;
+  private final GradientReducer gradReduce;
   private final AllReduce lossReduce;
   private final Arena arena = Arena.ofConfined();
   private final MemorySegment lossBuf;
   private final int[] tokens;
   private final int[] targets;
-  private final int gradFloats;
+  private boolean overlap = true;
   private long reduceNs;
+  // the last step's accounting (read by lastStepStats)
+  private long lastStep = -1;
+  private long stepNs;
+  private long lossReduceNs;
+  private long lossBytesSent;
 
   public SpTrainer(
       final LanguageModel model,
@@ -58,58 +69,103 @@ public final class SpTrainer implements AutoCloseable {
     this.schedule = schedule;
     this.clipNorm = clipNorm;
     this.tokensGlobal = tokensGlobal;
-    final MemorySegment grads = params.gradientBlock();
-    this.gradFloats = Math.toIntExact(grads.byteSize() / Float.BYTES);
     final boolean distributed = comm != null && comm.ranks() > 1;
-    this.gradReduce = distributed ? new AllReduce(comm, (int) grads.byteSize()) : null;
+    this.gradReduce =
+        distributed
+            ? new GradientReducer(comm, params.gradientBlock(), params.gradientBuckets())
+            : null;
     this.lossReduce = distributed ? new AllReduce(comm, Float.BYTES) : null;
     this.lossBuf = arena.allocate(Float.BYTES);
     this.tokens = new int[model.batch() * model.len()];
     this.targets = new int[model.batch() * model.len()];
   }
 
+  /**
+   * Whether the gradient all-reduce runs bucket by bucket during backward (default) or in one call
+   * after it. Every rank of the group must use the same setting.
+   */
+  public SpTrainer overlapGradientReduce(final boolean on) {
+    this.overlap = on;
+    return this;
+  }
+
   /** Runs step {@code step} (0-based) and returns the global loss. */
   public double step(final long step) {
-    data.fill(step, tokens, targets);
-    params.zeroGradients();
-    final double localLoss = model.forward(tokens, targets, tokensGlobal);
-    model.backward();
-    double loss = localLoss;
-    if (gradReduce != null) {
-      final long t0 = System.nanoTime();
-      gradReduce.start(params.gradientBlock(), gradFloats);
-      gradReduce.await();
-      lossBuf.set(ValueLayout.JAVA_FLOAT, 0, (float) localLoss);
-      lossReduce.start(lossBuf, 1);
-      lossReduce.await();
-      loss = lossBuf.get(ValueLayout.JAVA_FLOAT, 0);
-      reduceNs = System.nanoTime() - t0;
-    }
+    final long t0 = System.nanoTime();
+    final double loss = forwardBackwardReduce(step);
     final double scale = GradientClipper.scale(params.gradSumOfSquares(), clipNorm);
     optimizer.step(step + 1, schedule.lr(step), scale);
+    stepNs = System.nanoTime() - t0;
     return loss;
   }
 
   /** Runs forward and backward of step {@code step} with the reductions, but no optimizer step. */
   public double gradients(final long step) {
+    final long t0 = System.nanoTime();
+    final double loss = forwardBackwardReduce(step);
+    stepNs = System.nanoTime() - t0;
+    return loss;
+  }
+
+  private double forwardBackwardReduce(final long step) {
+    lastStep = step;
     data.fill(step, tokens, targets);
     params.zeroGradients();
     final double localLoss = model.forward(tokens, targets, tokensGlobal);
-    model.backward();
     if (gradReduce == null) {
+      model.backward();
       return localLoss;
     }
-    gradReduce.start(params.gradientBlock(), gradFloats);
-    gradReduce.await();
+    gradReduce.reset();
+    if (overlap) {
+      model.backward(gradReduce);
+      gradReduce.finish();
+    } else {
+      model.backward(BackwardListener.NONE);
+      gradReduce.reduceAll();
+    }
+    final long t0 = System.nanoTime();
     lossBuf.set(ValueLayout.JAVA_FLOAT, 0, (float) localLoss);
     lossReduce.start(lossBuf, 1);
     lossReduce.await();
+    lossReduceNs = System.nanoTime() - t0;
+    lossBytesSent = lossReduce.stats().bytesSent();
+    reduceNs = gradReduce.exposedNs + lossReduceNs;
     return lossBuf.get(ValueLayout.JAVA_FLOAT, 0);
   }
 
-  /** Nanoseconds of the last step's gradient and loss all-reduce. */
+  /** Nanoseconds of the last step's gradient and loss all-reduce that were not overlapped. */
   public long reduceNs() {
     return reduceNs;
+  }
+
+  /**
+   * Accounting of the last {@link #step} or {@link #gradients} call ({@link StepStats#NONE}
+   * before).
+   */
+  public StepStats lastStepStats() {
+    if (lastStep < 0) {
+      return StepStats.NONE;
+    }
+    long attnNs = 0;
+    long attnExposedNs = 0;
+    if (model.attention() instanceof SpAttentionOp sp) {
+      for (int l = 0; l < sp.layers(); l++) {
+        final SequenceParallelAttention a = sp.layer(l);
+        attnNs += a.forwardStats().totalNs() + a.backwardStats().totalNs();
+        attnExposedNs += a.forwardStats().exposedNs() + a.backwardStats().exposedNs();
+      }
+    }
+    final boolean reduced = gradReduce != null;
+    return new StepStats(
+        lastStep,
+        stepNs / 1e9,
+        reduced ? (gradReduce.reduceNs + lossReduceNs) / 1e9 : 0,
+        reduced ? (gradReduce.exposedNs + lossReduceNs) / 1e9 : 0,
+        reduced ? gradReduce.bytesSent + lossBytesSent : 0,
+        reduced ? gradReduce.calls : 0,
+        attnNs / 1e9,
+        attnExposedNs / 1e9);
   }
 
   @Override

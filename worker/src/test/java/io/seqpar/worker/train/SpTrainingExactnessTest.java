@@ -109,6 +109,42 @@ class SpTrainingExactnessTest {
     }
   }
 
+  /**
+   * Bucketed all-reduce during backward gives the bits of one all-reduce after it (each float is
+   * summed by the same ranks in the same order), on every rank, on the ring path (the gradient
+   * block is 156 KB); and the step's accounting says what ran.
+   */
+  @ParameterizedTest(name = "P={0}")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {3, 4})
+  @Timeout(120)
+  void bucketedReduceGivesTheBitsOfOneReduce(final int p) {
+    final int layers = config(DecayMode.GLA).layers();
+    final byte[][] one = new byte[p][];
+    final byte[][] bucketed = new byte[p][];
+    final StepStats[] stats = new StepStats[p];
+    runRanks(
+        p,
+        DecayMode.GLA,
+        SpStrategy.ALLSCAN,
+        (rank, t) -> {
+          t.trainer.overlapGradientReduce(false).gradients(0);
+          one[rank] = t.params.gradientBlock().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+          final double loss = t.trainer.overlapGradientReduce(true).gradients(0);
+          bucketed[rank] =
+              t.params.gradientBlock().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+          stats[rank] = t.trainer.lastStepStats();
+          return loss;
+        });
+    for (int r = 0; r < p; r++) {
+      assertThat(bucketed[r]).as("rank %d bucketed vs one call", r).isEqualTo(one[r]);
+      assertThat(bucketed[r]).as("rank %d vs rank 0", r).isEqualTo(bucketed[0]);
+      assertThat(stats[r].buckets()).isEqualTo(layers + 2);
+      assertThat(stats[r].bytesSent()).isPositive();
+      assertThat(stats[r].exposedAllReduceSeconds()).isBetween(0.0, stats[r].allReduceSeconds());
+      assertThat(stats[r].attentionSeconds()).isPositive();
+    }
+  }
+
   @ParameterizedTest(name = "{0} allscan")
   @org.junit.jupiter.params.provider.EnumSource(DecayMode.class)
   @Timeout(300)
