@@ -30,6 +30,8 @@ import io.seqpar.worker.sp.SpCallStats;
 import io.seqpar.worker.sp.SpCostModel;
 import io.seqpar.worker.sp.SpStrategy;
 import io.seqpar.worker.train.SpTrainer;
+import io.seqpar.worker.train.StepStats;
+import io.seqpar.worker.train.TrainingPreflight;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,10 +76,21 @@ public final class TrainingSession implements AutoCloseable {
     final int end = Math.toIntExact(shard.getEndToken());
     this.tokensPerStep = batch * (end - start);
     this.source = openSource(spec, seqLen, batch);
+    // Refuse short data and out-of-vocabulary ids before step 0, not when a step reads them.
+    TrainingPreflight.check(
+        source,
+        seqLen,
+        batch,
+        spec.getSteps(),
+        config.vocab(),
+        "data." + spec.getData().getSourceCase().name().toLowerCase(Locale.ROOT),
+        start,
+        end);
     final SequenceBatcher batcher = new SequenceBatcher(source, seqLen, batch, start, end);
     this.params = new ParameterSet(config);
     params.initialize(spec.getSeed());
     if (!spec.getWeights().getInitFrom().isBlank()) {
+      TrainingPreflight.checkWeights(Path.of(spec.getWeights().getInitFrom()), config);
       WeightsIo.initFrom(Path.of(spec.getWeights().getInitFrom()), params);
     }
     this.attention =
@@ -168,9 +181,9 @@ public final class TrainingSession implements AutoCloseable {
     return tokensPerStep;
   }
 
-  /** Nanoseconds of the last step's gradient all-reduce. */
-  public long reduceNs() {
-    return trainer.reduceNs();
+  /** What the last step cost: all-reduce (total, exposed), attention, bytes. */
+  public StepStats lastStepStats() {
+    return trainer.lastStepStats();
   }
 
   /** Bytes of the gradient block (what the all-reduce moves per rank, up to the ring factor). */

@@ -13,6 +13,7 @@ import io.seqpar.proto.v1.ShardRange;
 import io.seqpar.proto.v1.StepReport;
 import io.seqpar.proto.v1.WorkerCapabilities;
 import io.seqpar.rpc.JobToken;
+import io.seqpar.worker.train.StepStats;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -189,8 +190,9 @@ public final class WorkerRuntime {
     final long[] fwd = session.attentionTotals(true);
     final long[] bwd = session.attentionTotals(false);
     final String algo = session.strategy();
-    final double reduceSec = session.reduceNs() / 1e9;
-    final long reduceBytes = session.gradientBytes() + Float.BYTES;
+    final StepStats stats = session.lastStepStats();
+    final double reduceSec = stats.exposedAllReduceSeconds();
+    final long reduceBytes = stats.bytesSent();
     final double exposed = (fwd[1] + bwd[1]) / 1e9 + reduceSec;
     return StepReport.newBuilder()
         .setStep(step)
@@ -212,7 +214,7 @@ public final class WorkerRuntime {
         .addCollectives(
             CollectiveTiming.newBuilder()
                 .setCollective("allreduce")
-                .setAlgorithm("ring")
+                .setAlgorithm(stats.buckets() > 1 ? "ring-bucketed" : "ring")
                 .setSeconds(reduceSec)
                 .setBytes(reduceBytes))
         .setExposedCommSeconds(exposed)
