@@ -166,8 +166,17 @@ class LocalRunTest {
   @Test
   @Timeout(240)
   void trainsPrintsTheSummaryAndLeavesTheRunDirectory() throws Exception {
-    final Local l = new Local(args(TINY, "--workers=3", "--steps=4", "--transport=udp"));
+    final Path grads = tmp.resolve("grads");
+    final Local l =
+        new Local(
+            args(TINY, "--workers=3", "--steps=4", "--transport=udp", "--dump-grads=" + grads));
     assertThat(l.await(200)).as(l.text()).isZero();
+    // Step 1's reduced gradients: one .npy per parameter plus the float64 loss.
+    assertThat(grads.resolve("loss.npy")).isRegularFile();
+    assertThat(grads.resolve("blocks.1.attn.wq.npy")).isRegularFile();
+    try (Stream<Path> g = Files.list(grads)) {
+      assertThat(g.count()).isGreaterThan(20);
+    }
     assertThat(l.text()).contains("summary:", "loss ", "loss curve", "all 4 processes exited 0");
     final Path run = runDirs().getFirst();
     final byte[] png = Files.readAllBytes(run.resolve("loss.png"));
@@ -235,20 +244,31 @@ class LocalRunTest {
     final int code = k.await(60);
     final double seconds = (System.nanoTime() - t0) / 1e9;
     assertThat(code).as(k.text()).isNotZero();
-    // heartbeat timeout (3 s) + grace (10 s) + 2 s
+    // well inside heartbeat timeout (10 s) + grace (10 s) + 2 s: the launcher sees the exit at once
     assertThat(seconds).as("seconds from SIGKILL to launcher exit").isLessThan(15.0);
     assertThat(k.text()).contains("w01").containsPattern("(?i)signal 9|SIGKILL|137");
 
     // With --max-restarts 1: the group restarts from the last checkpoint and ends bitwise equal.
     final Path restarted = tmp.resolve("restarted.safetensors");
-    final Local m = new Local(args(job, "--max-restarts=1", "--save=" + restarted));
+    final Local m =
+        new Local(args(job, "--steps=8", "--max-restarts=1", "--save=" + restarted));
     waitUntil(m, "[coord] step 5/", 150_000);
     new ProcessBuilder("kill", "-KILL", Long.toString(workerPid(1).orElseThrow()))
         .start()
         .waitFor();
     assertThat(m.await(200)).as(m.text()).isZero();
     assertThat(m.text()).contains("restarting the whole group", "resumed from step-0000000");
-    assertThat(Files.readAllBytes(restarted)).isEqualTo(Files.readAllBytes(ref));
+    assertThat(Arrays.equals(Files.readAllBytes(restarted), Files.readAllBytes(ref)))
+        .as(
+            "restarted weights equal the uninterrupted run's; losses %s vs %s; output:%n%s",
+            losses(runDirs().get(0)), losses(runDirs().get(2)), m.text())
+        .isTrue();
+  }
+
+  private static List<Double> losses(final Path run) {
+    return MetricsLog.read(run.resolve("metrics.jsonl")).stream()
+        .map(MetricsLog.Step::loss)
+        .toList();
   }
 
   @Test
