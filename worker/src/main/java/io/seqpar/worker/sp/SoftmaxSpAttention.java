@@ -127,6 +127,10 @@ public abstract class SoftmaxSpAttention implements AutoCloseable {
       MemorySegment o,
       MemorySegment lse);
 
+  /** Frees the operator's buffers. */
+  @Override
+  public abstract void close();
+
   // ------------------------------------------------------------------------ shared pieces
 
   /** Floats of rank j's packed KV (or dKV) block. */
