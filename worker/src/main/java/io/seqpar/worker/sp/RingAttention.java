@@ -2,6 +2,8 @@ package io.seqpar.worker.sp;
 
 import io.seqpar.collectives.Communicator;
 import io.seqpar.collectives.algo.RingExchange;
+import io.seqpar.collectives.exceptions.CollectiveTimeoutException;
+import io.seqpar.collectives.exceptions.PeerLostException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -37,6 +39,7 @@ public final class RingAttention extends SoftmaxSpAttention {
   private final MemorySegment dkvLocal;
   private final MemorySegment delta;
   private final Runnable pollBoth;
+  private int step; // the ring step in progress, for failure messages
 
   RingAttention(
       final Communicator comm,
@@ -78,12 +81,26 @@ public final class RingAttention extends SoftmaxSpAttention {
       final MemorySegment q,
       final MemorySegment k,
       final MemorySegment v) {
+    try {
+      ringForward(o, lse, q, k, v);
+    } catch (final CollectiveTimeoutException e) {
+      throw failure("forward", e);
+    }
+  }
+
+  private void ringForward(
+      final MemorySegment o,
+      final MemorySegment lse,
+      final MemorySegment q,
+      final MemorySegment k,
+      final MemorySegment v) {
     forwardStats.reset();
     final long t0 = System.nanoTime();
     initAccumulators(o, lse);
     pack(kv[0], 0, k, v);
     int cur = 0;
     for (int i = 0; i < ranks; i++) {
+      step = i;
       final int j = Math.floorMod(rank - i, ranks);
       final boolean more = comm != null && i < ranks - 1;
       if (more) {
@@ -116,6 +133,23 @@ public final class RingAttention extends SoftmaxSpAttention {
       final MemorySegment v,
       final MemorySegment o,
       final MemorySegment lse) {
+    try {
+      ringBackward(dq, dk, dv, dO, q, k, v, o, lse);
+    } catch (final CollectiveTimeoutException e) {
+      throw failure("backward", e);
+    }
+  }
+
+  private void ringBackward(
+      final MemorySegment dq,
+      final MemorySegment dk,
+      final MemorySegment dv,
+      final MemorySegment dO,
+      final MemorySegment q,
+      final MemorySegment k,
+      final MemorySegment v,
+      final MemorySegment o,
+      final MemorySegment lse) {
     backwardStats.reset();
     final long t0 = System.nanoTime();
     delta(delta, dO, o);
@@ -124,6 +158,7 @@ public final class RingAttention extends SoftmaxSpAttention {
     int cur = 0;
     int acc = 0;
     for (int i = 0; i < ranks; i++) {
+      step = i;
       final int j = Math.floorMod(rank - i, ranks);
       final boolean more = comm != null && i < ranks - 1;
       if (more) {
@@ -161,6 +196,36 @@ public final class RingAttention extends SoftmaxSpAttention {
     }
     unpack(dk, dv, dkv[acc], 0);
     backwardStats.totalNs = System.nanoTime() - t0;
+  }
+
+  /**
+   * A ring breaks for every rank once one is gone, but a rank only sees its two neighbours: the
+   * rank after a dead one fails first, and the others then see that one leave. Naming every peer
+   * the transport reports lost puts the rank that died first into every survivor's message.
+   */
+  private CollectiveTimeoutException failure(
+      final String pass, final CollectiveTimeoutException e) {
+    final StringBuilder lost = new StringBuilder();
+    for (int p = 0; p < ranks; p++) {
+      if (p != rank && comm.transport().isPeerLost(p)) {
+        lost.append(lost.isEmpty() ? "" : ", ").append("rank=").append(p);
+      }
+    }
+    final String msg =
+        "ring attention "
+            + pass
+            + ": rank="
+            + rank
+            + " failed at step "
+            + step
+            + " of "
+            + ranks
+            + (lost.isEmpty() ? "" : " (lost peers: " + lost + ")")
+            + ": "
+            + e.getMessage();
+    return e instanceof PeerLostException
+        ? new PeerLostException(msg, e)
+        : new CollectiveTimeoutException(msg, e);
   }
 
   @Override

@@ -28,7 +28,11 @@ import java.util.concurrent.TimeUnit;
  *       its slice outputs ({@code [B·H, L, d]}) and, on the last rank, {@code S_out.npy};
  *   <li>{@code workload=synthetic mode tokens heads dk dv seed iters [samples=t1,t2,…]}: a {@link
  *       SyntheticAttention} sequence, forward+backward {@code iters} times; prints {@code READY}
- *       after the first pass and {@code SAMPLE token head v0 v1 …} output rows.
+ *       after the first pass and {@code SAMPLE token head v0 v1 …} output rows;
+ *   <li>{@code workload=softmax tokens heads dk dv seed iters
+ *       strategy=ring|ring-zigzag|allgather-kv}: the same synthetic q, k, v, dO through causal
+ *       softmax attention (scale dk^-1/2) on the strategy's layout; prints {@code READY} after the
+ *       first pass.
  * </ul>
  *
  * Every pass prints {@code STATS rank fwdNs fwdExposedNs bwdNs bwdExposedNs bytesReceived fwdStates
@@ -52,6 +56,8 @@ public final class SpRankMain {
       final Communicator comm = boot.connect(out, 2001);
       if ("attention".equals(a.get("workload"))) {
         runAttention(a, comm, rank, ranks, out);
+      } else if ("softmax".equals(a.get("workload"))) {
+        runSoftmax(a, comm, rank, ranks, out);
       } else {
         runSynthetic(a, comm, rank, ranks, out);
       }
@@ -157,6 +163,43 @@ public final class SpRankMain {
     }
   }
 
+  private static void runSoftmax(
+      final Map<String, String> a,
+      final Communicator comm,
+      final int rank,
+      final int ranks,
+      final PrintStream out) {
+    final SoftmaxStrategy strategy = SoftmaxStrategy.fromId(a.getOrDefault("strategy", "ring"));
+    final int tokens = Integer.parseInt(a.get("tokens"));
+    final int heads = Integer.parseInt(a.getOrDefault("heads", "2"));
+    final int dk = Integer.parseInt(a.getOrDefault("dk", "32"));
+    final int dv = Integer.parseInt(a.getOrDefault("dv", "32"));
+    final int iters = Integer.parseInt(a.getOrDefault("iters", "1"));
+    final SyntheticAttention p =
+        new SyntheticAttention(
+            DecayMode.PLAIN, Long.parseLong(a.getOrDefault("seed", "7")), heads, dk, dv);
+    final SequenceLayout layout = new SequenceLayout(strategy.layout(), tokens, ranks);
+    try (LayoutSlice slice = LayoutSlice.synthetic(p, layout, rank);
+        SoftmaxSpAttention op =
+            SoftmaxSpAttention.create(
+                strategy, comm, rank, layout, heads, dk, dv, (float) (1.0 / Math.sqrt(dk)))) {
+      final var bean = ManagementFactory.getThreadMXBean();
+      for (int it = 0; it < iters; it++) {
+        final long cpu0 = bean.getCurrentThreadCpuTime();
+        slice.run(op);
+        printStats(
+            out,
+            rank,
+            op.forwardStats(),
+            op.backwardStats(),
+            bean.getCurrentThreadCpuTime() - cpu0);
+        if (it == 0) {
+          out.println("READY " + rank);
+        }
+      }
+    }
+  }
+
   private static void printSamples(
       final String samples,
       final RankSlice slice,
@@ -187,8 +230,15 @@ public final class SpRankMain {
 
   private static void printStats(
       final PrintStream out, final int rank, final SequenceParallelAttention op, final long cpuNs) {
-    final SpCallStats f = op.forwardStats();
-    final SpCallStats b = op.backwardStats();
+    printStats(out, rank, op.forwardStats(), op.backwardStats(), cpuNs);
+  }
+
+  private static void printStats(
+      final PrintStream out,
+      final int rank,
+      final SpCallStats f,
+      final SpCallStats b,
+      final long cpuNs) {
     out.println(
         "STATS "
             + rank
