@@ -125,9 +125,11 @@ public final class BenchSpCommand implements Callable<Integer> {
       long bwdNs,
       long bwdExposedNs,
       long bytesReceived,
-      long cpuNs) {
+      long cpuNs,
+      long computeCpuNs) {
+    /** CPU time of the compute sections where the operator measures it, else wall minus waits. */
     long computeNs() {
-      return fwdNs + bwdNs - fwdExposedNs - bwdExposedNs;
+      return computeCpuNs > 0 ? computeCpuNs : fwdNs + bwdNs - fwdExposedNs - bwdExposedNs;
     }
   }
 
@@ -242,7 +244,7 @@ public final class BenchSpCommand implements Callable<Integer> {
                   "{\"bench\":\"sp\",\"scaling\":\"%s\",\"strategy\":\"%s\",\"ranks\":%d,\"tokens\":%d,"
                       + "\"mode\":\"%s\",\"heads\":%d,\"dk\":%d,\"dv\":%d,\"chunk\":%d,\"transport\":\"%s\","
                       + "\"step_ms_median\":%.3f,\"exposed_ms_median\":%.3f,\"exposed_share\":%.4f,"
-                      + "\"cpu_us_per_token\":%.4f,\"vs_p1\":%.3f,"
+                      + "\"cpu_us_per_token\":%.4f,\"vs_p1\":%s,"
                       + "\"recv_bytes_per_rank\":%.0f,\"compute_balance\":%.4f}",
                   tokens > 0 ? "strong" : "weak",
                   s,
@@ -258,7 +260,7 @@ public final class BenchSpCommand implements Callable<Integer> {
                   exposedMs,
                   exposedMs / stepMs,
                   cpuUsPerToken,
-                  vsP1,
+                  Double.isNaN(vsP1) ? "null" : String.format(java.util.Locale.ROOT, "%.3f", vsP1),
                   recvBytes / iters / p,
                   balanceMedian));
         }
@@ -304,7 +306,9 @@ public final class BenchSpCommand implements Callable<Integer> {
                     .mapToLong(Long::parseLong)
                     .toArray();
             synchronized (passes) {
-              passes.add(new Pass((int) f[0], f[1], f[2], f[3], f[4], f[5], f[8]));
+              passes.add(
+                  new Pass(
+                      (int) f[0], f[1], f[2], f[3], f[4], f[5], f[8], f.length > 9 ? f[9] : 0));
             }
           }
         });

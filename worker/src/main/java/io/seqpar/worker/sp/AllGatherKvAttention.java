@@ -57,7 +57,7 @@ public final class AllGatherKvAttention extends SoftmaxSpAttention {
       final MemorySegment q,
       final MemorySegment k,
       final MemorySegment v) {
-    forwardStats.reset();
+    beginPass(forwardStats);
     final long t0 = System.nanoTime();
     initAccumulators(o, lse);
     pack(gathered, rank * slotBytes, k, v);
@@ -80,7 +80,7 @@ public final class AllGatherKvAttention extends SoftmaxSpAttention {
         }
       }
     }
-    forwardStats.totalNs = System.nanoTime() - t0;
+    endPass(forwardStats, t0);
   }
 
   @Override
@@ -94,7 +94,7 @@ public final class AllGatherKvAttention extends SoftmaxSpAttention {
       final MemorySegment v,
       final MemorySegment o,
       final MemorySegment lse) {
-    backwardStats.reset();
+    beginPass(backwardStats);
     final long t0 = System.nanoTime();
     delta(delta, dO, o);
     dq.asSlice(0, (long) heads * length() * this.dk * Float.BYTES).fill((byte) 0);
@@ -109,7 +109,7 @@ public final class AllGatherKvAttention extends SoftmaxSpAttention {
       backwardStats.statesReceived = ranks - 1;
     }
     unpack(dk, dv, dkvAll, rank * slotBytes);
-    backwardStats.totalNs = System.nanoTime() - t0;
+    endPass(backwardStats, t0);
   }
 
   @Override

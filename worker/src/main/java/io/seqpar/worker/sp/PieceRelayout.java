@@ -21,6 +21,7 @@ public final class PieceRelayout extends AbstractCollective {
   private final SequenceLayout from;
   private final SequenceLayout to;
   private final int heads;
+  private final String opName;
   private final Arena arena = Arena.ofShared();
   private final MemorySegment sendBuf;
   private final MemorySegment recvBuf;
@@ -40,6 +41,7 @@ public final class PieceRelayout extends AbstractCollective {
     this.from = from;
     this.to = to;
     this.heads = heads;
+    this.opName = "relayout " + from.kind() + "->" + to.kind();
     final long bytes =
         Math.max(1L, (long) heads * Math.max(from.maxLength(), to.maxLength()) * maxWidthSum) * 4;
     sendBuf = arena.allocate(bytes, 64);
@@ -51,7 +53,7 @@ public final class PieceRelayout extends AbstractCollective {
    * L_to, widths[t]]}) and waits (deadline: the communicator's timeout).
    */
   public void run(final MemorySegment[] src, final MemorySegment[] dst, final int[] widths) {
-    final long seq = begin("relayout " + from.kind() + "->" + to.kind());
+    final long seq = begin(opName);
     opCount = 0;
     final int srcLen = from.length(rank);
     final int dstLen = to.length(rank);

@@ -94,7 +94,7 @@ public final class RingAttention extends SoftmaxSpAttention {
       final MemorySegment q,
       final MemorySegment k,
       final MemorySegment v) {
-    forwardStats.reset();
+    beginPass(forwardStats);
     final long t0 = System.nanoTime();
     initAccumulators(o, lse);
     pack(kv[0], 0, k, v);
@@ -119,7 +119,7 @@ public final class RingAttention extends SoftmaxSpAttention {
         cur = 1 - cur;
       }
     }
-    forwardStats.totalNs = System.nanoTime() - t0;
+    endPass(forwardStats, t0);
   }
 
   @Override
@@ -150,7 +150,7 @@ public final class RingAttention extends SoftmaxSpAttention {
       final MemorySegment v,
       final MemorySegment o,
       final MemorySegment lse) {
-    backwardStats.reset();
+    beginPass(backwardStats);
     final long t0 = System.nanoTime();
     delta(delta, dO, o);
     dq.asSlice(0, (long) heads * length() * this.dk * Float.BYTES).fill((byte) 0);
@@ -195,7 +195,7 @@ public final class RingAttention extends SoftmaxSpAttention {
       account(backwardStats, dkvRing);
     }
     unpack(dk, dv, dkv[acc], 0);
-    backwardStats.totalNs = System.nanoTime() - t0;
+    endPass(backwardStats, t0);
   }
 
   /**

@@ -1,10 +1,13 @@
 package io.seqpar.worker.sp;
 
 import io.seqpar.collectives.AbstractCollective;
+import io.seqpar.collectives.CollectiveCounter;
 import io.seqpar.collectives.Communicator;
 import io.seqpar.worker.kernel.BlockwiseSoftmax;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 
 /**
  * Causal softmax attention over a sequence spread across the ranks of a group by a {@link
@@ -22,6 +25,7 @@ import java.lang.foreign.ValueLayout;
  */
 public abstract class SoftmaxSpAttention implements AutoCloseable {
   static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   protected final Communicator comm; // null for one rank
   protected final int rank;
@@ -187,6 +191,7 @@ public abstract class SoftmaxSpAttention implements AutoCloseable {
       final MemorySegment kv,
       final long off,
       final int j) {
+    final long c0 = cpuNs();
     final int len = length();
     final int lj = layout.length(j);
     final long kBase = off / Float.BYTES;
@@ -218,6 +223,7 @@ public abstract class SoftmaxSpAttention implements AutoCloseable {
         }
       }
     }
+    forwardStats.computeCpuNs += cpuNs() - c0;
   }
 
   /**
@@ -239,6 +245,7 @@ public abstract class SoftmaxSpAttention implements AutoCloseable {
     final int lj = layout.length(j);
     final long kBase = off / Float.BYTES;
     final long vBase = kBase + (long) heads * lj * dk;
+    final long c0 = cpuNs();
     final long dkBase = dkvOff / Float.BYTES;
     final long dvBase = dkBase + (long) heads * lj * dk;
     for (int h = 0; h < heads; h++) {
@@ -276,13 +283,39 @@ public abstract class SoftmaxSpAttention implements AutoCloseable {
         }
       }
     }
+    backwardStats.computeCpuNs += cpuNs() - c0;
   }
 
-  /** Adds a finished collective's accounting to {@code s}. */
+  /** This thread's CPU time (ns), to account the compute sections of a pass. */
+  protected static long cpuNs() {
+    return THREADS.getCurrentThreadCpuTime();
+  }
+
+  /** Adds a finished collective's wait (after the local work was done) to {@code s}. */
   protected static void account(final SpCallStats s, final AbstractCollective c) {
     s.exposedNs += c.stats().waitNs();
-    s.bytesSent += c.stats().bytesSent();
-    s.bytesReceived += c.stats().bytesReceived();
+  }
+
+  /**
+   * Starts a pass's accounting. Bytes come from the communicator's counters over the whole pass,
+   * not from the collectives: two ring exchanges overlap in backward, and each one's own window
+   * would also count the other's traffic.
+   */
+  protected final void beginPass(final SpCallStats s) {
+    s.reset();
+    if (comm != null) {
+      s.bytesSent = -comm.counter(CollectiveCounter.BYTES_SENT);
+      s.bytesReceived = -comm.counter(CollectiveCounter.BYTES_RECEIVED);
+    }
+  }
+
+  /** Ends a pass's accounting. */
+  protected final void endPass(final SpCallStats s, final long t0) {
+    if (comm != null) {
+      s.bytesSent += comm.counter(CollectiveCounter.BYTES_SENT);
+      s.bytesReceived += comm.counter(CollectiveCounter.BYTES_RECEIVED);
+    }
+    s.totalNs = System.nanoTime() - t0;
   }
 
   /** dst[0, n) += src[0, n) (floats, at byte offsets). */

@@ -36,7 +36,8 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * Every pass prints {@code STATS rank fwdNs fwdExposedNs bwdNs bwdExposedNs bytesReceived fwdStates
- * bwdStates cpuNs}. A failure prints {@code FAILED elapsedMs class: message} and exits 3.
+ * bwdStates cpuNs computeCpuNs}. A failure prints {@code FAILED elapsedMs class: message} and exits
+ * 3.
  */
 public final class SpRankMain {
   /** Exit code when the operator or a collective failed. */
@@ -257,6 +258,8 @@ public final class SpRankMain {
             + " "
             + b.statesReceived()
             + " "
-            + cpuNs);
+            + cpuNs
+            + " "
+            + (f.computeCpuNs() + b.computeCpuNs()));
   }
 }

@@ -38,6 +38,8 @@ public final class SpSoftmaxAttentionOp implements AttentionOp, AutoCloseable {
   private final PieceRelayout toContiguous;
   private final Rope rope;
   private final boolean zigzag;
+  private final int[] qkvWidths;
+  private final int[] oWidths;
 
   /**
    * @param tokens global tokens per sequence T (this rank holds its {@link ShardPlan} slice)
@@ -59,6 +61,8 @@ public final class SpSoftmaxAttentionOp implements AttentionOp, AutoCloseable {
         new SequenceLayout(SequenceLayout.Kind.CONTIGUOUS, tokens, ranks);
     final SequenceLayout layout = new SequenceLayout(strategy.layout(), tokens, ranks);
     this.zigzag = layout.kind() == SequenceLayout.Kind.ZIGZAG;
+    this.qkvWidths = new int[] {dk, dk, dv};
+    this.oWidths = new int[] {dv};
     final int len = contiguous.length(rank);
     final int zlen = layout.length(rank);
     final int[] positions = new int[len];
@@ -142,10 +146,9 @@ public final class SpSoftmaxAttentionOp implements AttentionOp, AutoCloseable {
         toZigzag,
         new MemorySegment[] {qr, kr, v.segment()},
         new MemorySegment[] {qz, kz, vz},
-        new int[] {dk, dk, dv});
+        qkvWidths);
     ops[layer].forward(oz, lse, qz, kz, vz);
-    relayout(
-        toContiguous, new MemorySegment[] {oz}, new MemorySegment[] {o.segment()}, new int[] {dv});
+    relayout(toContiguous, new MemorySegment[] {oz}, new MemorySegment[] {o.segment()}, oWidths);
   }
 
   @Override
@@ -179,11 +182,7 @@ public final class SpSoftmaxAttentionOp implements AttentionOp, AutoCloseable {
       final MemorySegment dqz = scratch.view("dqz").segment();
       final MemorySegment dkz = scratch.view("dkz").segment();
       final MemorySegment dvz = scratch.view("dvz").segment();
-      relayout(
-          toZigzag,
-          new MemorySegment[] {dO.segment()},
-          new MemorySegment[] {dOz},
-          new int[] {this.dv});
+      relayout(toZigzag, new MemorySegment[] {dO.segment()}, new MemorySegment[] {dOz}, oWidths);
       ops[layer].backward(
           dqz,
           dkz,
@@ -198,7 +197,7 @@ public final class SpSoftmaxAttentionOp implements AttentionOp, AutoCloseable {
           toContiguous,
           new MemorySegment[] {dqz, dkz, dvz},
           new MemorySegment[] {dq.segment(), dk.segment(), dv.segment()},
-          new int[] {this.dk, this.dk, this.dv});
+          qkvWidths);
     }
     rope.apply(dq.segment(), heads, true);
     rope.apply(dk.segment(), heads, true);
