@@ -31,6 +31,7 @@ public final class AllGatherKvAttention extends SoftmaxSpAttention {
   private final MemorySegment gathered;
   private final MemorySegment dkvAll;
   private final MemorySegment delta;
+  private final Runnable pollGather; // built once: a method reference per pass would allocate
 
   AllGatherKvAttention(
       final Communicator comm,
@@ -48,6 +49,8 @@ public final class AllGatherKvAttention extends SoftmaxSpAttention {
     gather = this.comm == null ? null : new AllGather(this.comm);
     reduceScatter =
         this.comm == null ? null : new ReduceScatter(this.comm, (int) (slotBytes / Float.BYTES));
+    final AllGather g = gather;
+    pollGather = g == null ? null : g::poll;
   }
 
   @Override
@@ -63,7 +66,7 @@ public final class AllGatherKvAttention extends SoftmaxSpAttention {
     pack(gathered, rank * slotBytes, k, v);
     if (comm != null) {
       gather.start(gathered.asSlice(rank * slotBytes, slotBytes), gathered, (int) slotBytes);
-      kernel.progress(gather::poll);
+      kernel.progress(pollGather);
     }
     try {
       attend(o, lse, q, gathered, rank * slotBytes, rank);

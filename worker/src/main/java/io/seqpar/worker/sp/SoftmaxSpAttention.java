@@ -118,7 +118,7 @@ public abstract class SoftmaxSpAttention implements AutoCloseable {
   /**
    * Gradients of {@code Σ dO ⊙ o} (=), after {@link #forward} with the same inputs.
    *
-   * @param o, lse what forward returned
+   * <p>{@code o} and {@code lse} are what forward returned for the same rows.
    */
   public abstract void backward(
       MemorySegment dq,
