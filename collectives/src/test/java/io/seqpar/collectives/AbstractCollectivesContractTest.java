@@ -11,6 +11,7 @@ import io.seqpar.collectives.algo.AllReduce;
 import io.seqpar.collectives.algo.AllScan;
 import io.seqpar.collectives.algo.Barrier;
 import io.seqpar.collectives.algo.Broadcast;
+import io.seqpar.collectives.algo.ReduceScatter;
 import io.seqpar.collectives.algo.RingExchange;
 import io.seqpar.collectives.exceptions.CollectiveTimeoutException;
 import io.seqpar.collectives.exceptions.PeerLostException;
@@ -350,6 +351,42 @@ public abstract class AbstractCollectivesContractTest {
     for (int r = 0; r < p; r++) {
       assertArrayEquals(got.get(r)[0], got.get(r)[1], "rank " + r + ": windows differ");
       assertArrayEquals(got.get(0)[0], got.get(r)[0], "rank " + r + " differs from rank 0");
+    }
+  }
+
+  /** Every rank ends with the sum of its own block; run twice to reuse the scratch. */
+  @ParameterizedTest(name = "P={0} bytes={1}")
+  @MethodSource("ranksAndSizes")
+  void reduceScatterSumsEachBlockOnItsOwner(final int p, final int bytes) throws Exception {
+    final int block = Math.max(1, bytes / 4 / p);
+    final List<float[]> got =
+        run(
+            p,
+            (rank, comm) -> {
+              final ReduceScatter rs = new ReduceScatter(comm, block);
+              float[] mine = null;
+              for (int rep = 0; rep < 2; rep++) {
+                final float[] x = new float[p * block];
+                for (int i = 0; i < x.length; i++) {
+                  x[i] = (float) Math.sin(rank * 3.7 + i * 0.013 + rep);
+                }
+                final MemorySegment data = segment(x);
+                rs.start(data, block);
+                rs.await();
+                assertEquals(p - 1, rs.stats().statesReceived(), "blocks received");
+                mine = floats(data.asSlice((long) rank * block * 4), block);
+              }
+              return mine;
+            });
+    for (int r = 0; r < p; r++) {
+      final double[] exp = new double[block];
+      for (int q = 0; q < p; q++) {
+        for (int i = 0; i < block; i++) {
+          exp[i] += (float) Math.sin(q * 3.7 + (r * block + i) * 0.013 + 1);
+        }
+      }
+      TensorAssert.assertClose(
+          "reduce-scatter rank " + r, exp, got.get(r), Tolerance.of(1e-5, 1e-5));
     }
   }
 

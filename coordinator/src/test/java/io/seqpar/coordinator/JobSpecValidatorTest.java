@@ -82,6 +82,22 @@ class JobSpecValidatorTest {
             "negative blocks",
             "parallel.allscan_blocks",
             b -> b.setParallel(b.getParallel().toBuilder().setAllscanBlocks(-1))),
+        bad(
+            "layer pattern with other letters",
+            "model.layer_pattern",
+            b -> b.setModel(b.getModel().toBuilder().setLayerPattern("LLXS"))),
+        bad(
+            "lower-case layer pattern",
+            "model.layer_pattern",
+            b -> b.setModel(b.getModel().toBuilder().setLayerPattern("lls"))),
+        bad(
+            "odd dk with softmax layers",
+            "model.dk",
+            b -> b.setModel(b.getModel().toBuilder().setLayerPattern("LS").setDk(33))),
+        bad(
+            "unknown softmax strategy",
+            "parallel.softmax_strategy",
+            b -> b.setParallel(b.getParallel().toBuilder().setSoftmaxStrategy("zigzag"))),
         bad("negative seq_len", "seq_len", b -> b.setSeqLen(-5)),
         bad("seq_len below world size", "seq_len", b -> b.setSeqLen(3)),
         bad("chunk 0", "chunk", b -> b.setChunk(0)),
@@ -171,6 +187,25 @@ class JobSpecValidatorTest {
     assertTrue(
         full.getControl().getHeartbeatTimeoutMs() > full.getControl().getHeartbeatIntervalMs());
     assertEquals(0.9, full.getOptimizer().getBeta1());
+  }
+
+  @Test
+  void emptyLayerPatternAndSoftmaxStrategyDefaultToAllLinearAndRing() {
+    final JobSpec full = validator.conclude(TestSpecs.valid(4, 1001));
+    assertEquals("L", full.getModel().getLayerPattern());
+    assertEquals("ring", full.getParallel().getSoftmaxStrategy());
+  }
+
+  @Test
+  void hybridPatternWithEveryStrategyIsAccepted() {
+    for (final String s : List.of("ring", "ring-zigzag", "allgather-kv")) {
+      final JobSpec.Builder b = TestSpecs.valid(4, 1001).toBuilder();
+      b.getModelBuilder().setLayerPattern("LLLS");
+      b.getParallelBuilder().setSoftmaxStrategy(s);
+      final JobSpec full = validator.conclude(b.build());
+      assertEquals("LLLS", full.getModel().getLayerPattern());
+      assertEquals(s, full.getParallel().getSoftmaxStrategy());
+    }
   }
 
   @Test

@@ -24,17 +24,29 @@ public final class RingExchange extends AbstractCollective {
 
   /** Posts the exchange of {@code bytes}; {@code send} and {@code recv} must not overlap. */
   public void start(final MemorySegment send, final MemorySegment recv, final int bytes) {
+    start(send, bytes, recv, bytes);
+  }
+
+  /**
+   * Posts sending {@code sendBytes} and receiving {@code recvBytes}: the sizes differ when ring
+   * attention circulates the KV blocks of uneven shards (each rank knows every block's size).
+   */
+  public void start(
+      final MemorySegment send,
+      final int sendBytes,
+      final MemorySegment recv,
+      final int recvBytes) {
     final long seq = begin("ring-exchange");
     received = false;
     if (ranks == 1) {
-      MemorySegment.copy(send, 0, recv, 0, bytes);
+      MemorySegment.copy(send, 0, recv, 0, sendBytes);
       sendOp = -1;
       recvOp = -1;
       completeLocally();
       return;
     }
-    sendOp = comm.postSend(seq, 0, (rank + 1) % ranks, send, 0, bytes);
-    recvOp = comm.postRecv(seq, 0, (rank - 1 + ranks) % ranks, recv, 0, bytes);
+    sendOp = comm.postSend(seq, 0, (rank + 1) % ranks, send, 0, sendBytes);
+    recvOp = comm.postRecv(seq, 0, (rank - 1 + ranks) % ranks, recv, 0, recvBytes);
   }
 
   /** {@link #start} then {@link #await()}. */

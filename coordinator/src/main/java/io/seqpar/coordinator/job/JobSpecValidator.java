@@ -28,6 +28,16 @@ public final class JobSpecValidator {
   public static final Set<String> STRATEGIES =
       Set.of("allscan", "allgather", "chain", "tree", "auto");
 
+  /** How softmax layers of a hybrid model run over the ranks. */
+  public static final Set<String> SOFTMAX_STRATEGIES =
+      Set.of("ring", "ring-zigzag", "allgather-kv");
+
+  /** Layer pattern of a model without softmax layers. */
+  public static final String DEFAULT_LAYER_PATTERN = "L";
+
+  /** Softmax strategy when none is given. */
+  public static final String DEFAULT_SOFTMAX_STRATEGY = "ring";
+
   /** Largest gang; bounds peer tables and per-step fan-in. */
   public static final int MAX_WORLD_SIZE = 4096;
 
@@ -111,6 +121,15 @@ public final class JobSpecValidator {
     if (!DECAY_MODES.contains(m.getDecayMode())) {
       out.add(v("model.decay_mode", quote(m.getDecayMode()), "one of plain|const_decay|gla"));
     }
+    if (!m.getLayerPattern().matches("[LS]+")) {
+      out.add(
+          v(
+              "model.layer_pattern",
+              quote(m.getLayerPattern()),
+              "one or more of L (linear) and S (softmax), e.g. LLLS"));
+    } else if (m.getLayerPattern().indexOf('S') >= 0 && m.getDk() % 2 != 0) {
+      out.add(v("model.dk", m.getDk(), "even when model.layer_pattern has S (RoPE pairs dims)"));
+    }
   }
 
   private static void checkParallel(final JobSpec spec, final List<JobSpecViolation> out) {
@@ -124,6 +143,13 @@ public final class JobSpecValidator {
               "parallel.strategy",
               quote(p.getStrategy()),
               "one of allscan|allgather|chain|tree|auto"));
+    }
+    if (!SOFTMAX_STRATEGIES.contains(p.getSoftmaxStrategy())) {
+      out.add(
+          v(
+              "parallel.softmax_strategy",
+              quote(p.getSoftmaxStrategy()),
+              "one of ring|ring-zigzag|allgather-kv"));
     }
     final int dk = spec.getModel().getDk();
     if (p.getAllscanBlocks() < 1 || (dk >= 1 && p.getAllscanBlocks() > dk)) {
@@ -232,6 +258,12 @@ public final class JobSpecValidator {
     final JobSpec.Builder b = spec.toBuilder();
     if (b.getParallel().getAllscanBlocks() == 0) {
       b.getParallelBuilder().setAllscanBlocks(1);
+    }
+    if (b.getModel().getLayerPattern().isEmpty()) {
+      b.getModelBuilder().setLayerPattern(DEFAULT_LAYER_PATTERN);
+    }
+    if (b.getParallel().getSoftmaxStrategy().isEmpty()) {
+      b.getParallelBuilder().setSoftmaxStrategy(DEFAULT_SOFTMAX_STRATEGY);
     }
     final OptimizerSpec.Builder o = b.getOptimizerBuilder();
     if (o.getBeta1() == 0) {

@@ -1,10 +1,14 @@
 package io.seqpar.deploy.cli;
 
 import io.seqpar.collectives.ScanShape;
+import io.seqpar.tensor.Npy;
 import io.seqpar.worker.attention.AttentionInputs;
 import io.seqpar.worker.attention.AttentionOutputs;
 import io.seqpar.worker.attention.LinearAttentionRunner;
+import io.seqpar.worker.kernel.DecayMode;
 import io.seqpar.worker.sp.SequenceParallelAttention;
+import io.seqpar.worker.sp.SoftmaxAttentionRunner;
+import io.seqpar.worker.sp.SoftmaxStrategy;
 import io.seqpar.worker.sp.SpAttentionRunner;
 import io.seqpar.worker.sp.SpCostModel;
 import io.seqpar.worker.sp.SpProcessRunner;
@@ -35,7 +39,10 @@ import picocli.CommandLine.Spec;
       "o S_T dq dk dv (+ dg) as float32 .npy files into --out.",
       "With --ranks P the sequence is split contiguously over P ranks (threads over the",
       "in-memory transport, or real processes over Aeron IPC/UDP) exchanging states by",
-      "--strategy; the outputs equal the single-rank ones up to float32 rounding."
+      "--strategy; the outputs equal the single-rank ones up to float32 rounding.",
+      "With --softmax it runs causal softmax attention instead (scale dk^-1/2, diagonal",
+      "included, loss sum(dO*o)) on q k v dO and writes o dq dk dv; --strategy is then",
+      "ring|ring-zigzag|allgather-kv over --ranks threads (in-memory transport)."
     })
 public final class AttentionCommand implements Callable<Integer> {
   /** Largest chunk accepted; the C×C score workspace grows quadratically. */
@@ -75,9 +82,15 @@ public final class AttentionCommand implements Callable<Integer> {
   @Option(
       names = "--strategy",
       paramLabel = "S",
-      defaultValue = "allscan",
-      description = "allscan|allgather|chain|tree|auto (default: ${DEFAULT-VALUE}).")
+      description =
+          "allscan|allgather|chain|tree|auto (default: allscan); with --softmax"
+              + " ring|ring-zigzag|allgather-kv (default: ring).")
   String strategy;
+
+  @Option(
+      names = "--softmax",
+      description = "Run causal softmax attention (ring / AllGather-KV) instead of linear.")
+  boolean softmax;
 
   @Option(
       names = "--blocks",
@@ -120,6 +133,12 @@ public final class AttentionCommand implements Callable<Integer> {
     if (ranks < 1 || ranks > 256) {
       throw new ParameterException(
           spec.commandLine(), "--ranks: " + ranks + " is out of range (allowed: 1..256)");
+    }
+    if (softmax) {
+      return callSoftmax();
+    }
+    if (strategy == null) {
+      strategy = "allscan";
     }
     final SpStrategy sp;
     try {
@@ -172,6 +191,89 @@ public final class AttentionCommand implements Callable<Integer> {
     }
     o.flush();
     return ExitCodes.OK;
+  }
+
+  /** {@code --softmax}: validate, run over {@code --ranks} threads, write o dq dk dv. */
+  private Integer callSoftmax() {
+    final SoftmaxStrategy s;
+    try {
+      s = SoftmaxStrategy.fromId(strategy == null ? "ring" : strategy);
+    } catch (final IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--strategy: " + e.getMessage());
+    }
+    if (!transport.equals("inmem")) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--transport: '"
+              + transport
+              + "' (allowed with --softmax: inmem; bench sp runs processes)");
+    }
+    if (timeoutMs < 1) {
+      throw new ParameterException(
+          spec.commandLine(), "--timeout-ms: " + timeoutMs + " (allowed: >= 1)");
+    }
+    final PrintWriter o = spec.commandLine().getOut();
+    try (AttentionInputs in =
+        inputs == null ? builtInSoftmaxProblem() : AttentionInputs.load(inputs)) {
+      if (in.mode() != DecayMode.PLAIN) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "--softmax: "
+                + inputs
+                + " has "
+                + (in.mode() == DecayMode.GLA ? "g.npy" : "decay.npy")
+                + " (softmax attention takes q k v dO only)");
+      }
+      o.printf(
+          "softmax attention: B=%d H=%d T=%d dk=%d dv=%d, %d rank(s), %s (%s)%n",
+          in.batch(),
+          in.heads(),
+          in.tokens(),
+          in.dk(),
+          in.dv(),
+          ranks,
+          s.id(),
+          inputs == null ? "built-in problem" : inputs);
+      final long t0 = System.nanoTime();
+      try (SoftmaxAttentionRunner.Result r =
+          SoftmaxAttentionRunner.runInMemory(
+              in, ranks, s, TimeUnit.MILLISECONDS.toNanos(timeoutMs))) {
+        final double secs = (System.nanoTime() - t0) / 1e9;
+        final java.util.List<String> names = List.of("o", "dq", "dk", "dv");
+        java.nio.file.Files.createDirectories(out);
+        for (final String n : names) {
+          Npy.writeFloat32(out.resolve(n + ".npy"), r.outputs().view(n));
+        }
+        o.printf(
+            "forward+backward: %.3f s (one call in a fresh JVM, JIT warm-up included)%n", secs);
+        o.printf("wrote %s to %s%n", String.join(" ", names), out.toAbsolutePath());
+      } catch (final java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot write results to " + out, e);
+      }
+    }
+    o.flush();
+    return ExitCodes.OK;
+  }
+
+  /** A seeded plain problem (B=1, H=2, T=2048, dk=dv=64) for --softmax without --inputs. */
+  private static AttentionInputs builtInSoftmaxProblem() {
+    final int h = 2;
+    final int t = 2048;
+    final int d = 64;
+    final SplittableRandom rnd = new SplittableRandom(20261123L);
+    final int n = h * t * d;
+    return AttentionInputs.of(
+        1,
+        h,
+        t,
+        d,
+        d,
+        gaussian(rnd, n, 1f),
+        gaussian(rnd, n, 1f),
+        gaussian(rnd, n, 1f),
+        gaussian(rnd, n, 1f),
+        null,
+        null);
   }
 
   private AttentionOutputs compute(final AttentionInputs in, final SpStrategy requested) {

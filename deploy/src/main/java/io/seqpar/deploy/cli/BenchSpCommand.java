@@ -1,6 +1,7 @@
 package io.seqpar.deploy.cli;
 
 import io.seqpar.worker.kernel.DecayMode;
+import io.seqpar.worker.sp.SoftmaxStrategy;
 import io.seqpar.worker.sp.SpProcessRunner;
 import io.seqpar.worker.sp.SpStrategy;
 import java.io.IOException;
@@ -27,6 +28,12 @@ import picocli.CommandLine.Spec;
  * step time (median over iterations of the slowest rank), the exposed communication (the wait after
  * local work, slowest rank) and its share, CPU-seconds per token summed over ranks (flat when
  * scaling is perfect even if P ranks share fewer cores), and the ratio to P = 1 on L tokens.
+ *
+ * <p>Softmax strategies ({@code ring}, {@code ring-zigzag}, {@code allgather-kv}) run causal
+ * softmax attention on the same synthetic q, k, v, dO ({@code --mode} is ignored for them). For
+ * every strategy the table also gives the bytes each rank receives per step (forward + backward,
+ * mean over ranks) and the compute balance: mean over ranks of (step − exposed wait) divided by the
+ * slowest rank's, median over passes (1.0 = every rank computes equally long).
  */
 @Command(
     name = "sp",
@@ -46,7 +53,9 @@ public final class BenchSpCommand implements Callable<Integer> {
       names = "--strategies",
       paramLabel = "S,...",
       defaultValue = "allscan,allgather,chain",
-      description = "Strategies (default: ${DEFAULT-VALUE}).")
+      description =
+          "Strategies: allscan|allgather|chain|tree (linear), ring|ring-zigzag|allgather-kv"
+              + " (softmax) (default: ${DEFAULT-VALUE}).")
   String strategies;
 
   @Option(
@@ -110,18 +119,36 @@ public final class BenchSpCommand implements Callable<Integer> {
 
   /** One rank's timings of one pass. */
   private record Pass(
-      int rank, long fwdNs, long fwdExposedNs, long bwdNs, long bwdExposedNs, long cpuNs) {}
+      int rank,
+      long fwdNs,
+      long fwdExposedNs,
+      long bwdNs,
+      long bwdExposedNs,
+      long bytesReceived,
+      long cpuNs,
+      long computeCpuNs) {
+    /** CPU time of the compute sections where the operator measures it, else wall minus waits. */
+    long computeNs() {
+      return computeCpuNs > 0 ? computeCpuNs : fwdNs + bwdNs - fwdExposedNs - bwdExposedNs;
+    }
+  }
 
   @Override
   public Integer call() {
     final int[] ps = parseInts("--ranks", ranks);
-    final List<SpStrategy> ss = new ArrayList<>();
-    for (final String s : strategies.split(",")) {
-      try {
-        ss.add(SpStrategy.fromId(s.strip()));
-      } catch (final IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "--strategies: " + e.getMessage());
+    final List<String> ss = new ArrayList<>();
+    for (final String raw : strategies.split(",")) {
+      final String s = raw.strip();
+      if (!isSoftmax(s)) {
+        try {
+          SpStrategy.fromId(s);
+        } catch (final IllegalArgumentException e) {
+          throw new ParameterException(
+              spec.commandLine(),
+              "--strategies: " + e.getMessage() + "; softmax: ring, ring-zigzag, allgather-kv");
+        }
       }
+      ss.add(s);
     }
     try {
       DecayMode.fromId(mode);
@@ -154,23 +181,42 @@ public final class BenchSpCommand implements Callable<Integer> {
         iters,
         Runtime.getRuntime().availableProcessors());
     o.printf(
-        "# %-9s %3s %9s %10s %10s %8s %12s %8s%n",
-        "strategy", "P", "tokens", "step_ms", "exposed_ms", "exposed%", "cpu_us/token", "vs_P1");
+        "# %-12s %3s %9s %10s %10s %8s %12s %8s %13s %8s%n",
+        "strategy",
+        "P",
+        "tokens",
+        "step_ms",
+        "exposed_ms",
+        "exposed%",
+        "cpu_us/token",
+        "vs_P1",
+        "recv_MB/rank",
+        "balance");
     double baseMs = Double.NaN;
-    for (final SpStrategy s : ss) {
+    for (final String s : ss) {
       for (final int p : ps) {
         final long total = tokens > 0 ? tokens : (long) tokensPerRank * p;
         final List<Pass> passes = run(s, p, total);
         final double[] step = new double[iters];
         final double[] exposed = new double[iters];
+        final double[] balance = new double[iters];
         double cpuNs = 0;
+        double recvBytes = 0;
         for (int it = 0; it < iters; it++) {
+          double computeSum = 0;
+          double computeMax = 0;
           for (final Pass x : passes.subList((warmup + it) * p, (warmup + it + 1) * p)) {
             step[it] = Math.max(step[it], (x.fwdNs + x.bwdNs) / 1e6);
             exposed[it] = Math.max(exposed[it], (x.fwdExposedNs + x.bwdExposedNs) / 1e6);
             cpuNs += x.cpuNs;
+            recvBytes += x.bytesReceived;
+            computeSum += x.computeNs();
+            computeMax = Math.max(computeMax, x.computeNs());
           }
+          balance[it] = computeMax > 0 ? computeSum / p / computeMax : 1.0;
         }
+        final double recvMbPerRank = recvBytes / iters / p / (1 << 20);
+        final double balanceMedian = median(balance);
         final double stepMs = median(step);
         final double exposedMs = median(exposed);
         final double cpuUsPerToken = cpuNs / iters / total / 1e3;
@@ -179,8 +225,17 @@ public final class BenchSpCommand implements Callable<Integer> {
         }
         final double vsP1 = tokens > 0 ? baseMs / stepMs : stepMs / baseMs;
         o.printf(
-            "  %-9s %3d %9d %10.1f %10.2f %7.1f%% %12.3f %8.2f%n",
-            s.id(), p, total, stepMs, exposedMs, 100 * exposedMs / stepMs, cpuUsPerToken, vsP1);
+            "  %-12s %3d %9d %10.1f %10.2f %7.1f%% %12.3f %8.2f %13.3f %8.2f%n",
+            s,
+            p,
+            total,
+            stepMs,
+            exposedMs,
+            100 * exposedMs / stepMs,
+            cpuUsPerToken,
+            vsP1,
+            recvMbPerRank,
+            balanceMedian);
         o.flush();
         if (out != null) {
           appendJson(
@@ -189,12 +244,13 @@ public final class BenchSpCommand implements Callable<Integer> {
                   "{\"bench\":\"sp\",\"scaling\":\"%s\",\"strategy\":\"%s\",\"ranks\":%d,\"tokens\":%d,"
                       + "\"mode\":\"%s\",\"heads\":%d,\"dk\":%d,\"dv\":%d,\"chunk\":%d,\"transport\":\"%s\","
                       + "\"step_ms_median\":%.3f,\"exposed_ms_median\":%.3f,\"exposed_share\":%.4f,"
-                      + "\"cpu_us_per_token\":%.4f,\"vs_p1\":%.3f}",
+                      + "\"cpu_us_per_token\":%.4f,\"vs_p1\":%s,"
+                      + "\"recv_bytes_per_rank\":%.0f,\"compute_balance\":%.4f}",
                   tokens > 0 ? "strong" : "weak",
-                  s.id(),
+                  s,
                   p,
                   total,
-                  mode,
+                  isSoftmax(s) ? "softmax" : mode,
                   heads,
                   dk,
                   dv,
@@ -204,7 +260,9 @@ public final class BenchSpCommand implements Callable<Integer> {
                   exposedMs,
                   exposedMs / stepMs,
                   cpuUsPerToken,
-                  vsP1));
+                  Double.isNaN(vsP1) ? "null" : String.format(java.util.Locale.ROOT, "%.3f", vsP1),
+                  recvBytes / iters / p,
+                  balanceMedian));
         }
       }
     }
@@ -215,7 +273,16 @@ public final class BenchSpCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  private List<Pass> run(final SpStrategy s, final int p, final long total) {
+  private static boolean isSoftmax(final String s) {
+    try {
+      SoftmaxStrategy.fromId(s);
+      return true;
+    } catch (final IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private List<Pass> run(final String s, final int p, final long total) {
     final List<Pass> passes = new ArrayList<>();
     SpProcessRunner.runRanks(
         p,
@@ -223,14 +290,14 @@ public final class BenchSpCommand implements Callable<Integer> {
         TimeUnit.SECONDS.toNanos(120),
         r ->
             List.of(
-                "workload=synthetic",
+                isSoftmax(s) ? "workload=softmax" : "workload=synthetic",
                 "mode=" + mode,
                 "tokens=" + total,
                 "heads=" + heads,
                 "dk=" + dk,
                 "dv=" + dv,
                 "chunk=" + chunk,
-                "strategy=" + s.id(),
+                "strategy=" + s,
                 "iters=" + (warmup + iters)),
         line -> {
           if (line.text().startsWith("STATS ")) {
@@ -239,7 +306,9 @@ public final class BenchSpCommand implements Callable<Integer> {
                     .mapToLong(Long::parseLong)
                     .toArray();
             synchronized (passes) {
-              passes.add(new Pass((int) f[0], f[1], f[2], f[3], f[4], f[8]));
+              passes.add(
+                  new Pass(
+                      (int) f[0], f[1], f[2], f[3], f[4], f[5], f[8], f.length > 9 ? f[9] : 0));
             }
           }
         });

@@ -250,8 +250,7 @@ class LocalRunTest {
 
     // With --max-restarts 1: the group restarts from the last checkpoint and ends bitwise equal.
     final Path restarted = tmp.resolve("restarted.safetensors");
-    final Local m =
-        new Local(args(job, "--steps=8", "--max-restarts=1", "--save=" + restarted));
+    final Local m = new Local(args(job, "--steps=8", "--max-restarts=1", "--save=" + restarted));
     waitUntil(m, "[coord] step 5/", 150_000);
     new ProcessBuilder("kill", "-KILL", Long.toString(workerPid(1).orElseThrow()))
         .start()

@@ -67,7 +67,7 @@ final class Block {
     this.len = len;
     this.rows = batch * len;
     this.attention = attention;
-    final boolean gla = c.decay() == DecayMode.GLA;
+    final boolean gla = c.gated(layer); // softmax layers of a gla hybrid have no gate
     this.logLambda = c.decay() == DecayMode.CONST_DECAY ? new float[c.heads()] : null;
     for (int i = 0; logLambda != null && i < c.heads(); i++) {
       logLambda[i] = c.logLambda(i);

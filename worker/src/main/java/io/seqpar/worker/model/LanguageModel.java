@@ -86,7 +86,7 @@ public final class LanguageModel implements AutoCloseable {
       a.add(p + "q", b, hs, l, c.dk())
           .add(p + "k", b, hs, l, c.dk())
           .add(p + "v", b, hs, l, c.dv());
-      if (c.decay() == DecayMode.GLA) {
+      if (c.gated(i)) {
         a.add(p + "gate_pre", b, hs, l, c.dk()).add(p + "g", b, hs, l, c.dk());
       }
       a.add(p + "o", b, hs, l, c.dv()).add(p + "o_rstd", b, hs, l).add(p + "on", n, hs * c.dv());

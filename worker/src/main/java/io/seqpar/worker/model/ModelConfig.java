@@ -16,6 +16,8 @@ import io.seqpar.worker.kernel.DecayMode;
  * @param decay how the attention state decays
  * @param chunk chunk size of the linear-attention kernel
  * @param tieEmbeddings true: the LM head reuses {@code embed.weight} (no {@code lm_head.weight})
+ * @param layerPattern layer kinds, repeated over the layers: {@code L} linear attention, {@code S}
+ *     causal softmax attention with RoPE (e.g. {@code LLLS}); {@code "L"} is the all-linear model
  */
 public record ModelConfig(
     int layers,
@@ -27,13 +29,29 @@ public record ModelConfig(
     int vocab,
     DecayMode decay,
     int chunk,
-    boolean tieEmbeddings) {
+    boolean tieEmbeddings,
+    String layerPattern) {
 
   /** RMSNorm epsilon, everywhere. */
   public static final float NORM_EPS = 1e-6f;
 
   /** GLA gate temperature τ: {@code g = logsigmoid(h Wg + bg) / τ}. */
   public static final float GATE_TEMPERATURE = 16f;
+
+  /** The all-linear model (layer pattern {@code "L"}). */
+  public ModelConfig(
+      final int layers,
+      final int dModel,
+      final int heads,
+      final int dk,
+      final int dv,
+      final int mlpRatio,
+      final int vocab,
+      final DecayMode decay,
+      final int chunk,
+      final boolean tieEmbeddings) {
+    this(layers, dModel, heads, dk, dv, mlpRatio, vocab, decay, chunk, tieEmbeddings, "L");
+  }
 
   public ModelConfig {
     positive("layers", layers);
@@ -49,6 +67,34 @@ public record ModelConfig(
     if (decay == null) {
       throw new InvalidInputException("model config: decay is missing (plain, const_decay, gla)");
     }
+    if (layerPattern == null || !layerPattern.matches("[LS]+")) {
+      throw new InvalidInputException(
+          "model config: layerPattern='" + layerPattern + "' (allowed: one or more of L, S)");
+    }
+    if (layerPattern.indexOf('S') >= 0 && dk % 2 != 0) {
+      throw new InvalidInputException(
+          "model config: dk=" + dk + " must be even for the RoPE of softmax layers");
+    }
+  }
+
+  /** Whether layer {@code layer} is a softmax-attention layer ({@code S} in the pattern). */
+  public boolean isSoftmax(final int layer) {
+    return layerPattern.charAt(layer % layerPattern.length()) == 'S';
+  }
+
+  /** Whether any layer is a softmax-attention layer. */
+  public boolean hasSoftmax() {
+    for (int l = 0; l < layers; l++) {
+      if (isSoftmax(l)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether layer {@code layer} has GLA gate projections (linear GLA layers only). */
+  public boolean gated(final int layer) {
+    return decay == DecayMode.GLA && !isSoftmax(layer);
   }
 
   /** MLP hidden width F = mlpRatio · D. */

@@ -2,7 +2,6 @@ package io.seqpar.worker.model;
 
 import io.seqpar.tensor.FloatView;
 import io.seqpar.tensor.TensorArena;
-import io.seqpar.worker.kernel.DecayMode;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,8 +20,8 @@ import java.util.Random;
  *   blocks.{i}.attn.wq                 [H·dk, D]
  *   blocks.{i}.attn.wk                 [H·dk, D]
  *   blocks.{i}.attn.wv                 [H·dv, D]
- *   blocks.{i}.attn.wg                 [H·dk, D]     gla only
- *   blocks.{i}.attn.bg                 [H·dk]        gla only
+ *   blocks.{i}.attn.wg                 [H·dk, D]     gla linear layers only
+ *   blocks.{i}.attn.bg                 [H·dk]        gla linear layers only
  *   blocks.{i}.attn.head_norm.weight   [dv]          shared by the heads
  *   blocks.{i}.attn.wo                 [D, H·dv]
  *   blocks.{i}.mlp_norm.weight         [D]
@@ -75,7 +74,7 @@ public final class ParameterSet implements AutoCloseable {
       m.put(b + "attn.wq", new int[] {hk, d});
       m.put(b + "attn.wk", new int[] {hk, d});
       m.put(b + "attn.wv", new int[] {hv, d});
-      if (c.decay() == DecayMode.GLA) {
+      if (c.gated(i)) {
         m.put(b + "attn.wg", new int[] {hk, d});
         m.put(b + "attn.bg", new int[] {hk});
       }

@@ -12,6 +12,7 @@ public final class SpCallStats {
   long bytesSent;
   long bytesReceived;
   long statesReceived;
+  long computeCpuNs;
 
   /** Wall time of the whole pass. */
   public long totalNs() {
@@ -31,6 +32,14 @@ public final class SpCallStats {
     return bytesReceived;
   }
 
+  /**
+   * Thread CPU time of the local compute sections (softmax operators; 0 where not measured). CPU
+   * time, unlike wall time, does not grow when ranks share cores, so it shows the work balance.
+   */
+  public long computeCpuNs() {
+    return computeCpuNs;
+  }
+
   /** Whole (log-decay, state) summaries received in this pass. */
   public long statesReceived() {
     return statesReceived;
@@ -42,6 +51,7 @@ public final class SpCallStats {
     bytesSent = 0;
     bytesReceived = 0;
     statesReceived = 0;
+    computeCpuNs = 0;
   }
 
   @Override

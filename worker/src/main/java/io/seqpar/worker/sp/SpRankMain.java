@@ -31,10 +31,15 @@ import java.util.concurrent.TimeUnit;
  *       after the first pass and {@code SAMPLE token head v0 v1 …} output rows;
  *   <li>{@code workload=train …}: SP training steps of a small model ({@link
  *       io.seqpar.worker.train.TrainWorkload}), printing {@code TRAIN} and {@code MEM} lines.
+ *   <li>{@code workload=softmax tokens heads dk dv seed iters
+ *       strategy=ring|ring-zigzag|allgather-kv}: the same synthetic q, k, v, dO through causal
+ *       softmax attention (scale dk^-1/2) on the strategy's layout; prints {@code READY} after the
+ *       first pass.
  * </ul>
  *
  * Every pass prints {@code STATS rank fwdNs fwdExposedNs bwdNs bwdExposedNs bytesReceived fwdStates
- * bwdStates cpuNs}. A failure prints {@code FAILED elapsedMs class: message} and exits 3.
+ * bwdStates cpuNs computeCpuNs}. A failure prints {@code FAILED elapsedMs class: message} and exits
+ * 3.
  */
 public final class SpRankMain {
   /** Exit code when the operator or a collective failed. */
@@ -56,6 +61,8 @@ public final class SpRankMain {
         runAttention(a, comm, rank, ranks, out);
       } else if ("train".equals(a.get("workload"))) {
         io.seqpar.worker.train.TrainWorkload.run(a, comm, rank, ranks, out);
+      } else if ("softmax".equals(a.get("workload"))) {
+        runSoftmax(a, comm, rank, ranks, out);
       } else {
         runSynthetic(a, comm, rank, ranks, out);
       }
@@ -161,6 +168,43 @@ public final class SpRankMain {
     }
   }
 
+  private static void runSoftmax(
+      final Map<String, String> a,
+      final Communicator comm,
+      final int rank,
+      final int ranks,
+      final PrintStream out) {
+    final SoftmaxStrategy strategy = SoftmaxStrategy.fromId(a.getOrDefault("strategy", "ring"));
+    final int tokens = Integer.parseInt(a.get("tokens"));
+    final int heads = Integer.parseInt(a.getOrDefault("heads", "2"));
+    final int dk = Integer.parseInt(a.getOrDefault("dk", "32"));
+    final int dv = Integer.parseInt(a.getOrDefault("dv", "32"));
+    final int iters = Integer.parseInt(a.getOrDefault("iters", "1"));
+    final SyntheticAttention p =
+        new SyntheticAttention(
+            DecayMode.PLAIN, Long.parseLong(a.getOrDefault("seed", "7")), heads, dk, dv);
+    final SequenceLayout layout = new SequenceLayout(strategy.layout(), tokens, ranks);
+    try (LayoutSlice slice = LayoutSlice.synthetic(p, layout, rank);
+        SoftmaxSpAttention op =
+            SoftmaxSpAttention.create(
+                strategy, comm, rank, layout, heads, dk, dv, (float) (1.0 / Math.sqrt(dk)))) {
+      final var bean = ManagementFactory.getThreadMXBean();
+      for (int it = 0; it < iters; it++) {
+        final long cpu0 = bean.getCurrentThreadCpuTime();
+        slice.run(op);
+        printStats(
+            out,
+            rank,
+            op.forwardStats(),
+            op.backwardStats(),
+            bean.getCurrentThreadCpuTime() - cpu0);
+        if (it == 0) {
+          out.println("READY " + rank);
+        }
+      }
+    }
+  }
+
   private static void printSamples(
       final String samples,
       final RankSlice slice,
@@ -191,8 +235,15 @@ public final class SpRankMain {
 
   private static void printStats(
       final PrintStream out, final int rank, final SequenceParallelAttention op, final long cpuNs) {
-    final SpCallStats f = op.forwardStats();
-    final SpCallStats b = op.backwardStats();
+    printStats(out, rank, op.forwardStats(), op.backwardStats(), cpuNs);
+  }
+
+  private static void printStats(
+      final PrintStream out,
+      final int rank,
+      final SpCallStats f,
+      final SpCallStats b,
+      final long cpuNs) {
     out.println(
         "STATS "
             + rank
@@ -211,6 +262,8 @@ public final class SpRankMain {
             + " "
             + b.statesReceived()
             + " "
-            + cpuNs);
+            + cpuNs
+            + " "
+            + (f.computeCpuNs() + b.computeCpuNs()));
   }
 }

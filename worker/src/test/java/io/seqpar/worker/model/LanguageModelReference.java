@@ -51,6 +51,9 @@ final class LanguageModelReference {
   }
 
   private double[][] block(final int layer, final double[][] x) {
+    if (c.isSoftmax(layer)) {
+      return softmaxBlock(layer, x);
+    }
     final String n = "blocks." + layer + ".";
     final int len = x.length;
     final int hs = c.heads();
@@ -91,6 +94,69 @@ final class LanguageModelReference {
         System.arraycopy(rms(o, p.get(n + "attn.head_norm.weight")), 0, on[t], hd * dv, dv);
       }
     }
+    return residualAndMlp(n, x, on);
+  }
+
+  /**
+   * A softmax layer: q = RoPE(h Wq)·dk^-1/2, k = RoPE(h Wk) on positions 0..len−1, v = h Wv, o =
+   * dense causal softmax attention (diagonal included), then the same head norm, Wo and MLP.
+   */
+  private double[][] softmaxBlock(final int layer, final double[][] x) {
+    final String n = "blocks." + layer + ".";
+    final int len = x.length;
+    final int dk = c.dk();
+    final int dv = c.dv();
+    final double[][] on = new double[len][c.heads() * dv];
+    for (int hd = 0; hd < c.heads(); hd++) {
+      final double[][] q = new double[len][];
+      final double[][] k = new double[len][];
+      final double[][] v = new double[len][];
+      for (int t = 0; t < len; t++) {
+        final double[] h = rms(x[t], p.get(n + "attn_norm.weight"));
+        q[t] = rope(linear(h, p.get(n + "attn.wq"), null, hd * dk, dk), t, 1.0 / Math.sqrt(dk));
+        k[t] = rope(linear(h, p.get(n + "attn.wk"), null, hd * dk, dk), t, 1.0);
+        v[t] = linear(h, p.get(n + "attn.wv"), null, hd * dv, dv);
+      }
+      for (int t = 0; t < len; t++) {
+        final double[] z = new double[t + 1];
+        double mx = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j <= t; j++) {
+          for (int i = 0; i < dk; i++) {
+            z[j] += q[t][i] * k[j][i];
+          }
+          mx = Math.max(mx, z[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j <= t; j++) {
+          z[j] = Math.exp(z[j] - mx);
+          sum += z[j];
+        }
+        final double[] o = new double[dv];
+        for (int j = 0; j <= t; j++) {
+          for (int i = 0; i < dv; i++) {
+            o[i] += z[j] / sum * v[j][i];
+          }
+        }
+        System.arraycopy(rms(o, p.get(n + "attn.head_norm.weight")), 0, on[t], hd * dv, dv);
+      }
+    }
+    return residualAndMlp(n, x, on);
+  }
+
+  /** Rotate-half RoPE at position {@code pos}, times {@code scale}. */
+  private static double[] rope(final double[] x, final int pos, final double scale) {
+    final int half = x.length / 2;
+    final double[] y = new double[x.length];
+    for (int i = 0; i < half; i++) {
+      final double a = pos * Math.pow(10_000.0, -2.0 * i / x.length);
+      y[i] = scale * (x[i] * Math.cos(a) - x[i + half] * Math.sin(a));
+      y[i + half] = scale * (x[i] * Math.sin(a) + x[i + half] * Math.cos(a));
+    }
+    return y;
+  }
+
+  private double[][] residualAndMlp(final String n, final double[][] x, final double[][] on) {
+    final int len = x.length;
     final double[][] y = new double[len][];
     for (int t = 0; t < len; t++) {
       final double[] xm = add(x[t], linear(on[t], p.get(n + "attn.wo"), null, 0, c.dModel()));
