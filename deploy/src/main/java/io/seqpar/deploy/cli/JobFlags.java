@@ -37,6 +37,17 @@ public final class JobFlags {
   @Option(names = "--strategy", description = "allscan | allgather | chain | tree | auto.")
   String strategy;
 
+  @Option(
+      names = "--layer-pattern",
+      paramLabel = "LS",
+      description = "Layer kinds, repeated over the layers: L linear, S softmax (e.g. LLLS).")
+  String layerPattern;
+
+  @Option(
+      names = "--softmax-strategy",
+      description = "Softmax layers: ring | ring-zigzag | allgather-kv.")
+  String softmaxStrategy;
+
   @Option(names = "--chunk", paramLabel = "C", description = "Chunk size of the kernel.")
   Integer chunk;
 
@@ -106,6 +117,12 @@ public final class JobFlags {
     }
     if (strategy != null) {
       b.getParallelBuilder().setStrategy(strategy);
+    }
+    if (layerPattern != null) {
+      b.getModelBuilder().setLayerPattern(layerPattern);
+    }
+    if (softmaxStrategy != null) {
+      b.getParallelBuilder().setSoftmaxStrategy(softmaxStrategy);
     }
     if (chunk != null) {
       b.setChunk(chunk);

@@ -18,6 +18,7 @@ import io.seqpar.worker.io.GradientDump;
 import io.seqpar.worker.io.Safetensors;
 import io.seqpar.worker.io.WeightsIo;
 import io.seqpar.worker.kernel.DecayMode;
+import io.seqpar.worker.model.HybridAttention;
 import io.seqpar.worker.model.LanguageModel;
 import io.seqpar.worker.model.ModelConfig;
 import io.seqpar.worker.model.ParameterSet;
@@ -25,9 +26,11 @@ import io.seqpar.worker.optim.AdamW;
 import io.seqpar.worker.optim.AdamWConfig;
 import io.seqpar.worker.optim.LrSchedule;
 import io.seqpar.worker.sp.SequenceParallelAttention;
+import io.seqpar.worker.sp.SoftmaxStrategy;
 import io.seqpar.worker.sp.SpAttentionOp;
 import io.seqpar.worker.sp.SpCallStats;
 import io.seqpar.worker.sp.SpCostModel;
+import io.seqpar.worker.sp.SpSoftmaxAttentionOp;
 import io.seqpar.worker.sp.SpStrategy;
 import io.seqpar.worker.train.SpTrainer;
 import io.seqpar.worker.train.StepStats;
@@ -59,6 +62,7 @@ public final class TrainingSession implements AutoCloseable {
   private final TokenSource source;
   private final ParameterSet params;
   private final SpAttentionOp attention;
+  private final SpSoftmaxAttentionOp softmax;
   private final LanguageModel model;
   private final AdamW optimizer;
   private final SpTrainer trainer;
@@ -101,7 +105,22 @@ public final class TrainingSession implements AutoCloseable {
             SpStrategy.fromId(spec.getParallel().getStrategy()),
             spec.getParallel().getAllscanBlocks(),
             SpCostModel.DEFAULT);
-    this.model = new LanguageModel(params, batch, end - start, attention);
+    // Hybrid models (a layer pattern with S): softmax layers run ring / zigzag / AllGather-KV.
+    this.softmax =
+        config.layerPattern().indexOf('S') >= 0
+            ? new SpSoftmaxAttentionOp(
+                config,
+                batch,
+                seqLen,
+                comm,
+                SoftmaxStrategy.fromId(spec.getParallel().getSoftmaxStrategy()))
+            : null;
+    this.model =
+        new LanguageModel(
+            params,
+            batch,
+            end - start,
+            softmax == null ? attention : new HybridAttention(config, attention, softmax));
     final OptimizerSpec o = spec.getOptimizer();
     this.optimizer =
         new AdamW(
@@ -139,7 +158,8 @@ public final class TrainingSession implements AutoCloseable {
         m.getVocab(),
         DecayMode.fromId(m.getDecayMode()),
         spec.getChunk(),
-        false);
+        false,
+        m.getLayerPattern().isEmpty() ? "L" : m.getLayerPattern());
   }
 
   private static TokenSource openSource(final JobSpec spec, final int seqLen, final int batch) {
@@ -294,6 +314,9 @@ public final class TrainingSession implements AutoCloseable {
     model.close();
     optimizer.close();
     attention.close();
+    if (softmax != null) {
+      softmax.close();
+    }
     params.close();
     source.close();
   }
