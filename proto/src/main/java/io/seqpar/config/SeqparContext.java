@@ -28,6 +28,12 @@ public final class SeqparContext {
   public static final String ENV_TOKEN = "SEQPAR_TOKEN";
   public static final String ENV_JOB_ID = "SEQPAR_JOB_ID";
 
+  /**
+   * The host a worker advertises for its Aeron receive endpoint (on Kubernetes the pod IP, from the
+   * downward API); unset = the worker picks its own address.
+   */
+  public static final String ENV_ENDPOINT_HOST = "SEQPAR_ENDPOINT_HOST";
+
   /** Rank sentinel: "any rank" (the coordinator assigns one). */
   public static final int NULL_RANK = -1;
 
@@ -44,6 +50,7 @@ public final class SeqparContext {
   private int coordinatorPort;
   private String token;
   private String jobId = "";
+  private String endpointHost;
 
   /**
    * Reads the {@code SEQPAR_*} variables from {@code env}; unset ones stay unset until conclude.
@@ -65,6 +72,8 @@ public final class SeqparContext {
     c.coordinatorPort = intVar(env, ENV_COORDINATOR_PORT, 0);
     c.token = env.get(ENV_TOKEN);
     c.jobId = env.getOrDefault(ENV_JOB_ID, "");
+    final String host = env.get(ENV_ENDPOINT_HOST);
+    c.endpointHost = host == null || host.isBlank() ? null : host.trim();
     return c;
   }
 
@@ -180,6 +189,16 @@ public final class SeqparContext {
     return this;
   }
 
+  /** The advertised Aeron endpoint host, or null to let the worker choose. */
+  public String endpointHost() {
+    return endpointHost;
+  }
+
+  public SeqparContext endpointHost(final String v) {
+    endpointHost = v;
+    return this;
+  }
+
   @Override
   public String toString() {
     return "SeqparContext{role="
@@ -192,6 +211,8 @@ public final class SeqparContext {
         + coordinatorAddr
         + ":"
         + coordinatorPort
+        + ", endpointHost="
+        + endpointHost
         + ", jobId='"
         + jobId
         + "', token="

@@ -14,6 +14,11 @@ final class EnvSupport {
     return SeqparContext.fromEnv(env);
   }
 
+  /** One variable of the current environment, or null. */
+  static String variable(final String name) {
+    return env.get(name);
+  }
+
   /** Replaces the environment seen by commands (tests only). */
   static void overrideForTests(final Map<String, String> replacement) {
     env = replacement;

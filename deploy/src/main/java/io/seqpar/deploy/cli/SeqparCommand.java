@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
       CoordinatorCommand.class,
       JobCommand.class,
       BenchCommand.class,
+      K8sCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class SeqparCommand implements Runnable {

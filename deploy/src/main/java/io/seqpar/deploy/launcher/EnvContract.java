@@ -51,5 +51,12 @@ public final class EnvContract {
   /** The Aeron idle strategy locally: {@code backoff} or {@code sleeping}, never busy-spin. */
   public static final String IDLE_STRATEGY = "SEQPAR_IDLE_STRATEGY";
 
+  /**
+   * Extra JVM options {@code bin/seqpar} adds to the command line. Containers use the JVM's own
+   * {@code JDK_JAVA_OPTIONS} instead (their entrypoint runs {@code java} directly, without a
+   * shell).
+   */
+  public static final String JAVA_OPTS = "SEQPAR_JAVA_OPTS";
+
   private EnvContract() {}
 }
