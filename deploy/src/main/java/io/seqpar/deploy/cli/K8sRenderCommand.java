@@ -167,6 +167,14 @@ public final class K8sRenderCommand implements Callable<Integer> {
    * can be merged in here later. Data paths are not checked: they live in the cluster.
    */
   JobSpec spec() {
+    if (workers < 1 || workers > JobSpecValidator.MAX_WORLD_SIZE) {
+      throw new InvalidInputException(
+          "--workers: "
+              + workers
+              + " is not allowed (allowed: 1.."
+              + JobSpecValidator.MAX_WORLD_SIZE
+              + ")");
+    }
     final JobSpec given = job.spec();
     final JobSpec base = given != null ? given : DefaultJob.spec(workers);
     final int declared = base.getParallel().getWorldSize();
