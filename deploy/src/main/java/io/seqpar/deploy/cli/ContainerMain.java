@@ -16,7 +16,7 @@ public final class ContainerMain {
   }
 
   /** {@code args}, or {@code [role]} when there are none and a role is set. */
-  static String[] containerArgs(final String[] args, final String role) {
+  public static String[] containerArgs(final String[] args, final String role) {
     if (args.length == 0 && role != null && !role.isBlank()) {
       return new String[] {role.trim()};
     }
