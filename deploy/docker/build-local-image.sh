@@ -37,16 +37,20 @@ build() {
     echo "build-local-image: $image is up to date"
     return 0
   fi
-  docker build -q -f "$file" --label "io.seqpar.inputs=$hash" -t "$image" "$ctx" >/dev/null
+  local log
+  if ! log="$(docker build -q -f "$file" --label "io.seqpar.inputs=$hash" -t "$image" "$ctx" 2>&1)"; then
+    echo "$log" >&2
+    return 1
+  fi
   echo "build-local-image: built $image"
 }
 
 # --- tiny image ------------------------------------------------------------------------------------
-busybox=/bin/busybox
-if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
-  busybox=/usr/bin/busybox-static
+busybox=/bin/busybox   # Debian's busybox-static installs it here
+if [ ! -x "$busybox" ] || ldd "$busybox" >/dev/null 2>&1; then
+  echo "build-local-image: needs a static /bin/busybox (apt-get install busybox-static)" >&2
+  exit 1
 fi
-[ -x "$busybox" ] || { echo "build-local-image: needs a static busybox (apt-get install busybox-static)" >&2; exit 1; }
 tiny="$stage/tiny"
 mkdir -p "$tiny"
 cp -L "$busybox" "$tiny/busybox"
