@@ -37,8 +37,11 @@ public final class SeqparContext {
    */
   public static final String ENV_AERON_DIR = "SEQPAR_AERON_DIR";
 
-  /** Address peers send data-plane frames to (a pod IP); default: this host's address. */
-  public static final String ENV_DATA_HOST = "SEQPAR_DATA_HOST";
+  /**
+   * The host a worker advertises (and binds) for its Aeron receive endpoint: on Kubernetes the pod
+   * IP, from the downward API; unset = 127.0.0.1 (one host).
+   */
+  public static final String ENV_ENDPOINT_HOST = "SEQPAR_ENDPOINT_HOST";
 
   /** UDP port of the data plane (0 = any free port, reported at registration). */
   public static final String ENV_DATA_PORT = "SEQPAR_DATA_PORT";
@@ -76,7 +79,7 @@ public final class SeqparContext {
           ENV_JOB_ID,
           ENV_TRANSPORT,
           ENV_AERON_DIR,
-          ENV_DATA_HOST,
+          ENV_ENDPOINT_HOST,
           ENV_DATA_PORT,
           ENV_RESTART_COUNT,
           ENV_COMPUTE_THREADS,
@@ -104,7 +107,7 @@ public final class SeqparContext {
   private String jobId = "";
   private String transport;
   private String aeronDir;
-  private String dataHost;
+  private String endpointHost;
   private int dataPort;
   private int restartCount;
   private int computeThreads;
@@ -131,7 +134,7 @@ public final class SeqparContext {
     c.jobId = env.getOrDefault(ENV_JOB_ID, "");
     c.transport = blankToNull(env.get(ENV_TRANSPORT));
     c.aeronDir = blankToNull(env.get(ENV_AERON_DIR));
-    c.dataHost = blankToNull(env.get(ENV_DATA_HOST));
+    c.endpointHost = blankToNull(env.get(ENV_ENDPOINT_HOST));
     c.dataPort = intVar(env, ENV_DATA_PORT, 0);
     c.restartCount = intVar(env, ENV_RESTART_COUNT, 0);
     c.computeThreads = intVar(env, ENV_COMPUTE_THREADS, 0);
@@ -303,13 +306,13 @@ public final class SeqparContext {
     return this;
   }
 
-  /** The advertised data-plane host, or null for "this host". */
-  public String dataHost() {
-    return dataHost;
+  /** The advertised Aeron endpoint host, or null for 127.0.0.1. */
+  public String endpointHost() {
+    return endpointHost;
   }
 
-  public SeqparContext dataHost(final String v) {
-    dataHost = blankToNull(v);
+  public SeqparContext endpointHost(final String v) {
+    endpointHost = blankToNull(v);
     return this;
   }
 

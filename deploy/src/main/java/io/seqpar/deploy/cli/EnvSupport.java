@@ -20,6 +20,11 @@ final class EnvSupport {
     return v == null || v.isBlank() ? null : v;
   }
 
+  /** One variable of the current environment, or null. */
+  static String variable(final String name) {
+    return env.get(name);
+  }
+
   /** Replaces the environment seen by commands (tests only). */
   static void overrideForTests(final Map<String, String> replacement) {
     env = replacement;

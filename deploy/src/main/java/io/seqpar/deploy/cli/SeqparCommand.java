@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
       LocalCommand.class,
       JobCommand.class,
       BenchCommand.class,
+      K8sCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class SeqparCommand implements Runnable {

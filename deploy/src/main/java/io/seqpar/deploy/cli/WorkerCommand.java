@@ -54,7 +54,7 @@ public final class WorkerCommand implements Callable<Integer> {
   @Option(
       names = "--data-host",
       description =
-          "Address peers send to, e.g. the pod IP (default: SEQPAR_DATA_HOST, else 127.0.0.1).")
+          "Address peers send to, e.g. the pod IP (default: SEQPAR_ENDPOINT_HOST, else 127.0.0.1).")
   String dataHost;
 
   @Option(
@@ -100,7 +100,7 @@ public final class WorkerCommand implements Callable<Integer> {
       ctx.aeronDir(aeronDir);
     }
     if (dataHost != null) {
-      ctx.dataHost(dataHost);
+      ctx.endpointHost(dataHost);
     }
     if (dataPort != null) {
       ctx.dataPort(dataPort);

@@ -56,5 +56,12 @@ public final class EnvContract {
   /** The data-plane transport, {@code udp} or {@code ipc}. */
   public static final String TRANSPORT = SeqparContext.ENV_TRANSPORT;
 
+  /**
+   * Extra JVM options {@code bin/seqpar} adds to the command line. Containers use the JVM's own
+   * {@code JDK_JAVA_OPTIONS} instead (their entrypoint runs {@code java} directly, without a
+   * shell).
+   */
+  public static final String JAVA_OPTS = "SEQPAR_JAVA_OPTS";
+
   private EnvContract() {}
 }

@@ -56,7 +56,8 @@ public final class DataPlane implements AutoCloseable {
               .ranks(ctx.worldSize())
               .termLength(termLength);
       if (udp) {
-        t.bindHost(ctx.dataHost() != null ? ctx.dataHost() : "127.0.0.1").bindPort(ctx.dataPort());
+        t.bindHost(ctx.endpointHost() != null ? ctx.endpointHost() : "127.0.0.1")
+            .bindPort(ctx.dataPort());
       }
       return new DataPlane(driver, AeronTransport.bind(t), udp, ctx.worldSize());
     } catch (final RuntimeException e) {
