@@ -173,7 +173,8 @@ public final class AeronTransport implements Transport {
         }
         return;
       }
-      if (System.nanoTime() - start - timeoutNs > 0) {
+      final boolean interrupted = Thread.currentThread().isInterrupted();
+      if (interrupted || System.nanoTime() - start - timeoutNs > 0) {
         final StringBuilder missing = new StringBuilder();
         for (int p = 0; p < ctx.ranks; p++) {
           if (p != ctx.rank && (!publications[p].isConnected() || imageFor(p) == null)) {
@@ -183,7 +184,7 @@ public final class AeronTransport implements Transport {
         throw new CollectiveTimeoutException(
             "connect: rank="
                 + ctx.rank
-                + " waited "
+                + (interrupted ? " interrupted after " : " waited ")
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)
                 + " ms for rank(s) "
                 + missing

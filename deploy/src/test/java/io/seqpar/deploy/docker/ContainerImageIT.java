@@ -28,7 +28,7 @@ import org.testcontainers.utility.DockerImageName;
 class ContainerImageIT {
   static final String TINY_JOB =
       "{\"name\":\"smoke\",\"model\":{\"layers\":1,\"d_model\":16,\"heads\":1,\"dk\":8,\"dv\":8,\"mlp_ratio\":2,"
-          + "\"vocab\":32,\"decay_mode\":\"plain\"},\"parallel\":{\"world_size\":2,\"strategy\":\"chain\"},"
+          + "\"vocab\":256,\"decay_mode\":\"plain\"},\"parallel\":{\"world_size\":2,\"strategy\":\"chain\"},"
           + "\"seq_len\":64,\"chunk\":8,\"data\":{\"synthetic\":{},\"batch\":1},\"optimizer\":{\"lr\":0.01},\"steps\":3}";
 
   @BeforeAll

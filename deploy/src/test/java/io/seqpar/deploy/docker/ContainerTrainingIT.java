@@ -150,7 +150,16 @@ class ContainerTrainingIT {
         final long code = waitForExit(coord, 60);
         assertNotEquals(0, code, coord.getLogs());
         assertTrue(coord.getLogs().contains("-> failed"), coord.getLogs());
-        assertNotEquals(0, waitForExit(workers.get(0), 60), workers.get(0).getLogs());
+        long survivor;
+        try {
+          survivor = waitForExit(workers.get(0), 60);
+        } catch (final RuntimeException e) {
+          throw new AssertionError(
+              "worker 0 did not exit within 60 s of the node loss; its log:\n"
+                  + workers.get(0).getLogs(),
+              e);
+        }
+        assertNotEquals(0, survivor, workers.get(0).getLogs());
       } finally {
         workers.forEach(GenericContainer::close);
       }

@@ -77,14 +77,17 @@ public final class DataPlane implements AutoCloseable {
    * Opens a publication to every peer of the registration, waits until all links are up, and passes
    * a barrier, each within {@code timeoutMs}.
    */
-  public Communicator connect(final RegisterResponse reg, final long timeoutMs) {
+  public Communicator connect(
+      final RegisterResponse reg, final long connectTimeoutMs, final long timeoutMs) {
     final long jobId = dataPlaneJobId(reg.getJob().getJobId());
     final long epoch = reg.getJob().getEpoch();
     final String[] endpoints = new String[reg.getWorldSize()];
     for (final PeerInfo p : reg.getPeersList()) {
       endpoints[p.getRank()] = p.getDataEndpoint();
     }
-    transport.fence(jobId, epoch).connect(endpoints, TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+    transport
+        .fence(jobId, epoch)
+        .connect(endpoints, TimeUnit.MILLISECONDS.toNanos(connectTimeoutMs));
     comm =
         new Communicator(
             transport,

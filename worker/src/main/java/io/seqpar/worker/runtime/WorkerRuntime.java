@@ -42,6 +42,9 @@ public final class WorkerRuntime {
   /** Exit code when the coordinator aborted the job (another rank failed, or cancel). */
   public static final int EXIT_ABORTED = 3;
 
+  /** Longest wait for every data-plane link to come up after the rendezvous. */
+  static final long CONNECT_TIMEOUT_MS = 30_000;
+
   /** Exit code when this rank failed. */
   public static final int EXIT_FAILED = 1;
 
@@ -101,7 +104,9 @@ public final class WorkerRuntime {
           plane.endpoint());
       client.start();
       final JobSpec spec = reg.getSpec();
-      final Communicator comm = plane.connect(reg, spec.getControl().getCollectiveTimeoutMs());
+      // Peers registered moments ago: connecting needs no collective-sized patience.
+      final Communicator comm =
+          plane.connect(reg, CONNECT_TIMEOUT_MS, spec.getControl().getCollectiveTimeoutMs());
       try {
         train(client, reg, spec, comm);
       } finally {
