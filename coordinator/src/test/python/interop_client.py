@@ -13,7 +13,8 @@ import sys
 
 def generate(proto_dir, out_dir):
     from grpc_tools import protoc
-    files = [os.path.join("seqpar", "v1", f) for f in ("common.proto", "job.proto", "worker_control.proto", "job_admin.proto")]
+    # Every contract file, so a new import never breaks the stubs.
+    files = sorted(os.path.join("seqpar", "v1", f) for f in os.listdir(os.path.join(proto_dir, "seqpar", "v1")) if f.endswith(".proto"))
     rc = protoc.main(["protoc", "-I" + proto_dir, "--python_out=" + out_dir, "--grpc_python_out=" + out_dir] + files)
     if rc != 0:
         raise SystemExit("protoc failed with exit code %d" % rc)
