@@ -87,6 +87,23 @@ class CheckpointCommitTest {
         .build();
   }
 
+  /** Every rank reports its file for {@code step} concurrently (each call parks until commit). */
+  private List<Future<CheckpointCommit>> commitAll(
+      final InProcessCoordinator c, final ExecutorService pool, final JobRef job, final long step)
+      throws Exception {
+    final List<Future<CheckpointCommit>> commits = new ArrayList<>();
+    for (int r = 0; r < P; r++) {
+      final CheckpointReport rep = report(job, r, step);
+      commits.add(
+          pool.submit(
+              () ->
+                  c.worker()
+                      .withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS)
+                      .commitCheckpoint(rep)));
+    }
+    return commits;
+  }
+
   @Test
   void allRanksReportedCommitsAndAResumedJobStartsThere() throws Exception {
     try (ExecutorService pool = Executors.newFixedThreadPool(P)) {
@@ -95,16 +112,7 @@ class CheckpointCommitTest {
         assertEquals(0, regs.get(0).getStartStep());
         assertEquals("", regs.get(0).getResumeManifest());
         final JobRef job = regs.get(0).getJob();
-        final List<Future<CheckpointCommit>> commits = new ArrayList<>();
-        for (int r = 0; r < P; r++) {
-          final CheckpointReport rep = report(job, r, 5);
-          commits.add(
-              pool.submit(
-                  () ->
-                      c.worker()
-                          .withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS)
-                          .commitCheckpoint(rep)));
-        }
+        final List<Future<CheckpointCommit>> commits = commitAll(c, pool, job, 5);
         for (final Future<CheckpointCommit> f : commits) {
           assertEquals(
               "step-00000005/MANIFEST.json", f.get(CALL_MS, TimeUnit.MILLISECONDS).getManifest());
@@ -151,16 +159,7 @@ class CheckpointCommitTest {
     try (ExecutorService pool = Executors.newFixedThreadPool(P)) {
       try (InProcessCoordinator c = new InProcessCoordinator(spec(false))) {
         final JobRef job = registerAll(c, pool).get(0).getJob();
-        final List<Future<CheckpointCommit>> commits = new ArrayList<>();
-        for (int r = 0; r < P; r++) {
-          final CheckpointReport rep = report(job, r, 5);
-          commits.add(
-              pool.submit(
-                  () ->
-                      c.worker()
-                          .withDeadlineAfter(CALL_MS, TimeUnit.MILLISECONDS)
-                          .commitCheckpoint(rep)));
-        }
+        final List<Future<CheckpointCommit>> commits = commitAll(c, pool, job, 5);
         for (final Future<CheckpointCommit> f : commits) {
           f.get(CALL_MS, TimeUnit.MILLISECONDS);
         }

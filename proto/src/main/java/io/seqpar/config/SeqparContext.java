@@ -67,6 +67,25 @@ public final class SeqparContext {
   /** Aeron idle strategy override ({@code backoff}, {@code sleeping}, ...). */
   public static final String ENV_IDLE_STRATEGY = "SEQPAR_IDLE_STRATEGY";
 
+  /**
+   * What every worker pod must set (the manifests are tested against it); the rest of {@link
+   * #ALL_VARIABLES} is for local runs ({@code seqpar local}) or optional.
+   */
+  public static final java.util.List<String> POD_VARIABLES =
+      java.util.List.of(
+          ENV_ROLE,
+          ENV_RANK,
+          ENV_WORLD_SIZE,
+          ENV_COORDINATOR_ADDR,
+          ENV_COORDINATOR_PORT,
+          ENV_TOKEN,
+          ENV_JOB_ID,
+          ENV_TRANSPORT,
+          ENV_AERON_DIR,
+          ENV_ENDPOINT_HOST,
+          ENV_COMPUTE_THREADS,
+          ENV_IDLE_STRATEGY);
+
   /** Every variable of the contract, for manifests and launchers. */
   public static final java.util.List<String> ALL_VARIABLES =
       java.util.List.of(

@@ -328,12 +328,7 @@ public final class JobCoordinator implements AutoCloseable {
     if (j != job || j.state.isTerminal() || waiting == null) {
       return;
     }
-    final List<Integer> missing = new ArrayList<>();
-    for (int r = 0; r < j.worldSize; r++) {
-      if (!waiting.containsKey(r)) {
-        missing.add(r);
-      }
-    }
+    final List<Integer> missing = absent(waiting.keySet(), j.worldSize);
     end(
         j,
         JobState.FAILED,
@@ -487,17 +482,23 @@ public final class JobCoordinator implements AutoCloseable {
     end(j, JobState.FAILED, msg);
   }
 
+  /** The ranks in 0..worldSize-1 that are not in {@code arrived}, ascending. */
+  private static List<Integer> absent(final java.util.Set<Integer> arrived, final int worldSize) {
+    final List<Integer> missing = new ArrayList<>();
+    for (int r = 0; r < worldSize; r++) {
+      if (!arrived.contains(r)) {
+        missing.add(r);
+      }
+    }
+    return missing;
+  }
+
   private synchronized void onBarrierDeadline(final Job j, final long step) {
     final Map<Integer, StreamObserver<StepBarrierResponse>> waiting = j.barriers.get(step);
     if (j != job || j.state.isTerminal() || waiting == null) {
       return;
     }
-    final List<Integer> missing = new ArrayList<>();
-    for (int r = 0; r < j.worldSize; r++) {
-      if (!waiting.containsKey(r)) {
-        missing.add(r);
-      }
-    }
+    final List<Integer> missing = absent(waiting.keySet(), j.worldSize);
     end(
         j,
         JobState.FAILED,

@@ -56,6 +56,8 @@ public final class PodEnv {
     env.add(value(SeqparContext.ENV_COORDINATOR_ADDR, ctx.coordinatorHost()));
     env.add(field(SeqparContext.ENV_ENDPOINT_HOST, POD_IP_FIELD));
     env.add(value(EnvContract.AERON_DIR, AERON_DIR));
+    // Pods talk UDP between hosts, each worker with its own media driver in AERON_DIR.
+    env.add(value(EnvContract.TRANSPORT, "udp"));
     env.add(
         value(
             EnvContract.COMPUTE_THREADS,

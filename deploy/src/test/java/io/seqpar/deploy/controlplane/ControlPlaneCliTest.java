@@ -45,7 +45,7 @@ class ControlPlaneCliTest {
         """);
     final Result r = run("job", "submit", "--job", yaml.toString(), "--dry-run");
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.out().contains("\"heartbeat_interval_ms\": \"2000\""), r.out());
+    assertTrue(r.out().contains("\"heartbeat_interval_ms\": \"1000\""), r.out());
   }
 
   @Test

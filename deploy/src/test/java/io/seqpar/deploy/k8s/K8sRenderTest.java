@@ -184,14 +184,9 @@ class K8sRenderTest {
     return names;
   }
 
-  static Set<String> contextNames() throws IllegalAccessException {
-    final Set<String> names = new HashSet<>();
-    for (final Field f : SeqparContext.class.getFields()) {
-      if (f.getName().startsWith("ENV_")) {
-        names.add((String) f.get(null));
-      }
-    }
-    return names;
+  /** What a worker pod must carry (the local-run-only variables are not among them). */
+  static Set<String> contextNames() {
+    return Set.copyOf(SeqparContext.POD_VARIABLES);
   }
 
   /**

@@ -29,8 +29,11 @@ public final class FakeLauncher {
             new LocalCluster.Commands() {
               @Override
               public List<String> coordinator() {
+                final String ops = System.getenv("FAKE_COORD_OPS");
                 return ProcessGroupTest.javaCommand(
-                    List.of("ready:40000", "print:coord up", "sleep:600000"));
+                    ops != null
+                        ? List.of(ops.split(","))
+                        : List.of("ready:40000", "print:coord up", "sleep:600000"));
               }
 
               @Override
