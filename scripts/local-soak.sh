@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20}
-RUNS=${2:-$(mktemp -d /tmp/seqpar-soak.XXXXXX)}
+RUNS=$(realpath -m "${2:-$(mktemp -d /tmp/seqpar-soak.XXXXXX)}")
+mkdir -p "$RUNS"
 JOB=(--workers 4 --steps 3 --layers 1 --d-model 32 --heads 2 --seq-len 512 --chunk 32 --quiet)
 bin/seqpar --version >/dev/null   # build once, outside the timed runs
 ok=0
