@@ -64,6 +64,7 @@ class LocalRunTest {
   private final class Local {
     final Process process;
     final List<String> out = new CopyOnWriteArrayList<>();
+    final Thread reader;
 
     Local(final List<String> args) throws IOException {
       this(args, false);
@@ -89,26 +90,29 @@ class LocalRunTest {
               .build());
       process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       launched.add(process);
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                try (BufferedReader r =
-                    new BufferedReader(
-                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                  for (String l; (l = r.readLine()) != null; ) {
-                    out.add(l);
-                  }
-                } catch (final IOException e) {
-                  out.add("<" + e + ">");
-                }
-              });
+      reader =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try (BufferedReader r =
+                        new BufferedReader(
+                            new InputStreamReader(
+                                process.getInputStream(), StandardCharsets.UTF_8))) {
+                      for (String l; (l = r.readLine()) != null; ) {
+                        out.add(l);
+                      }
+                    } catch (final IOException e) {
+                      out.add("<" + e + ">");
+                    }
+                  });
     }
 
     int await(final long seconds) throws InterruptedException {
       assertThat(process.waitFor(seconds, TimeUnit.SECONDS))
           .as("seqpar local finished within %d s: %s", seconds, out)
           .isTrue();
-      Thread.sleep(100); // let the reader drain the last lines
+      // The process is gone; its output ends at EOF, which the reader reaches promptly.
+      assertThat(reader.join(java.time.Duration.ofSeconds(10))).as("output drained").isTrue();
       return process.exitValue();
     }
 
