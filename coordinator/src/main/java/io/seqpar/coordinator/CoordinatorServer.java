@@ -17,15 +17,14 @@ import io.seqpar.coordinator.metrics.MetricsHttpServer;
 import io.seqpar.coordinator.rpc.JobAdminService;
 import io.seqpar.coordinator.rpc.JobTokenInterceptor;
 import io.seqpar.coordinator.rpc.WorkerControlService;
+import io.seqpar.io.AtomicFiles;
 import io.seqpar.proto.v1.JobAdminGrpc;
 import io.seqpar.proto.v1.WorkerControlGrpc;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -147,11 +146,7 @@ public final class CoordinatorServer implements AutoCloseable {
             + ProcessHandle.current().pid()
             + "}\n";
     try {
-      final Path dir = file.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      final Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-      Files.writeString(tmp, json, StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      AtomicFiles.write(file, json.getBytes(StandardCharsets.UTF_8));
     } catch (final IOException e) {
       throw new UncheckedIOException("coordinator: cannot write ready file " + file, e);
     }

@@ -3,18 +3,15 @@ package io.seqpar.checkpoint;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.seqpar.InvalidInputException;
+import io.seqpar.io.AtomicFiles;
 import io.seqpar.proto.v1.CheckpointFile;
 import io.seqpar.proto.v1.CheckpointManifest;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -33,9 +30,10 @@ import java.util.Optional;
  *   DIR/LATEST                                coordinator, last: "step-00000005/MANIFEST.json"
  * </pre>
  *
- * Every file is written to a temp name, fsynced and renamed, and the directory is fsynced; the
- * manifest is written only after every rank's files are durable and LATEST only after the manifest,
- * so a crash at any point leaves LATEST naming a complete, checksummed checkpoint (or none).
+ * Every file is written with {@link AtomicFiles#write} (temp name, fsync, rename, directory fsync);
+ * the manifest is written only after every rank's files are durable and LATEST only after the
+ * manifest, so a crash at any point leaves LATEST naming a complete, checksummed checkpoint (or
+ * none).
  */
 public final class CheckpointStore {
   /** The pointer file naming the last committed manifest. */
@@ -203,49 +201,12 @@ public final class CheckpointStore {
     return HexFormat.of().formatHex(md.digest());
   }
 
-  /**
-   * Writes {@code bytes} to a temp name next to {@code target}, fsyncs, renames, fsyncs the dir.
-   */
+  /** {@link AtomicFiles#write}, refusing with the file named (a checkpoint cannot proceed). */
   public static void writeAtomically(final Path target, final byte[] bytes) {
-    final Path parent = target.toAbsolutePath().getParent();
-    Path tmp = null;
     try {
-      Files.createDirectories(parent);
-      tmp = Files.createTempFile(parent, "." + target.getFileName() + ".", ".tmp");
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        final java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-        while (b.hasRemaining()) {
-          ch.write(b);
-        }
-        ch.force(true);
-      }
-      try {
-        Files.move(
-            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (final AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-      tmp = null;
-      syncDirectory(parent);
+      AtomicFiles.write(target, bytes);
     } catch (final IOException e) {
       throw new InvalidInputException("cannot write " + target + ": " + e.getMessage(), e);
-    } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (final IOException ignored) {
-          // best effort: a stray temp file is harmless, it is never named by a manifest
-        }
-      }
-    }
-  }
-
-  /** Makes a rename durable (Linux allows fsync on a directory opened for reading). */
-  public static void syncDirectory(final Path directory) {
-    try (FileChannel ch = FileChannel.open(directory, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (final IOException e) {
-      // Some file systems refuse fsync on directories; the rename itself is still atomic.
     }
   }
 }

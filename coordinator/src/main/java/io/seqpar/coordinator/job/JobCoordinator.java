@@ -314,7 +314,6 @@ public final class JobCoordinator implements AutoCloseable {
         Long.toString(report.getStep()),
         Integer.toString(m.getFilesCount()),
         manifest);
-    j.lastCheckpointStep = report.getStep();
     if (j.state == JobState.CHECKPOINTING && j.checkpointWaiters.isEmpty()) {
       transition(j, JobState.RUNNING, "checkpoint of step " + report.getStep() + " committed");
     }
@@ -664,7 +663,6 @@ public final class JobCoordinator implements AutoCloseable {
     final Map<Long, Map<Integer, StreamObserver<CheckpointCommit>>> checkpointWaiters =
         new HashMap<>();
     ResumePoint resume = ResumePoint.FRESH;
-    long lastCheckpointStep = -1;
     final long[] lastHeartbeatNs;
     final long[] lastStep;
     JobState state = JobState.PENDING;

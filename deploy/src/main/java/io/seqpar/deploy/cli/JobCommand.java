@@ -1,11 +1,8 @@
 package io.seqpar.deploy.cli;
 
-import io.grpc.ChannelCredentials;
 import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.TlsChannelCredentials;
 import io.seqpar.InvalidInputException;
 import io.seqpar.SeqparException;
 import io.seqpar.config.SeqparContext;
@@ -20,9 +17,7 @@ import io.seqpar.proto.v1.JobStatusRequest;
 import io.seqpar.proto.v1.SubmitJobRequest;
 import io.seqpar.proto.v1.SubmitJobResponse;
 import io.seqpar.rpc.JobToken;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -47,24 +42,7 @@ public final class JobCommand implements Runnable {
 
   /** Where the coordinator is and how to authenticate; flags override SEQPAR_* variables. */
   public static final class Connection {
-    @Option(
-        names = "--coordinator",
-        paramLabel = "HOST:PORT",
-        description =
-            "Coordinator address (default: SEQPAR_COORDINATOR_ADDR:SEQPAR_COORDINATOR_PORT, else localhost:7000).")
-    String coordinator;
-
-    @Option(
-        names = "--token-file",
-        paramLabel = "FILE",
-        description = "Read the job token from a file (default: SEQPAR_TOKEN).")
-    Path tokenFile;
-
-    @Option(
-        names = "--tls-ca",
-        paramLabel = "PEM",
-        description = "Use TLS, trusting this CA / self-signed certificate.")
-    Path tlsCa;
+    @Mixin CoordinatorAccess access;
 
     @Option(
         names = "--timeout-ms",
@@ -73,39 +51,16 @@ public final class JobCommand implements Runnable {
     long timeoutMs;
 
     <T> T call(final java.util.function.Function<JobAdminGrpc.JobAdminBlockingStub, T> rpc) {
-      final SeqparContext env = EnvSupport.context().conclude();
-      String host = env.coordinatorAddr();
-      int port = env.coordinatorPort();
-      if (coordinator != null) {
-        final int colon = coordinator.lastIndexOf(':');
-        if (colon <= 0) {
-          throw new InvalidInputException(
-              "--coordinator: '" + coordinator + "' is not allowed (allowed: HOST:PORT)");
-        }
-        host = coordinator.substring(0, colon);
-        try {
-          port = Integer.parseInt(coordinator.substring(colon + 1));
-        } catch (final NumberFormatException e) {
-          throw new InvalidInputException(
-              "--coordinator: port in '" + coordinator + "' is not a number");
-        }
-      }
-      final String token = CoordinatorCommand.token(tokenFile, env);
+      final SeqparContext env = access.applyTo(EnvSupport.context()).conclude();
+      final String host = env.coordinatorAddr();
+      final int port = env.coordinatorPort();
+      final String token = env.token();
       if (token == null || token.isEmpty()) {
         throw new InvalidInputException(
             "--token-file/SEQPAR_TOKEN: empty is not allowed (allowed: the job token)");
       }
-      final ChannelCredentials creds;
-      try {
-        creds =
-            tlsCa == null
-                ? InsecureChannelCredentials.create()
-                : TlsChannelCredentials.newBuilder().trustManager(tlsCa.toFile()).build();
-      } catch (final IOException e) {
-        throw new InvalidInputException(
-            "--tls-ca: cannot read " + tlsCa + ": " + e.getMessage(), e);
-      }
-      final ManagedChannel ch = Grpc.newChannelBuilderForAddress(host, port, creds).build();
+      final ManagedChannel ch =
+          Grpc.newChannelBuilderForAddress(host, port, access.credentials()).build();
       try {
         return rpc.apply(
             JobAdminGrpc.newBlockingStub(ch)

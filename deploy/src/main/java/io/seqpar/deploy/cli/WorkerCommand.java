@@ -6,9 +6,9 @@ import io.seqpar.worker.runtime.WorkerRuntime;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,18 +30,7 @@ public final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--world-size", description = "Number of workers P (default: SEQPAR_WORLD_SIZE).")
   Integer worldSize;
 
-  @Option(
-      names = "--coordinator",
-      paramLabel = "HOST:PORT",
-      description =
-          "Coordinator address (default: SEQPAR_COORDINATOR_ADDR:SEQPAR_COORDINATOR_PORT).")
-  String coordinator;
-
-  @Option(
-      names = "--token-file",
-      paramLabel = "FILE",
-      description = "Read the job token from a file (default: SEQPAR_TOKEN).")
-  Path tokenFile;
+  @Mixin CoordinatorAccess access;
 
   @Option(
       names = "--transport",
@@ -76,23 +65,7 @@ public final class WorkerCommand implements Callable<Integer> {
     if (worldSize != null) {
       ctx.worldSize(worldSize);
     }
-    if (coordinator != null) {
-      final int colon = coordinator.lastIndexOf(':');
-      if (colon < 1) {
-        throw new InvalidInputException(
-            "--coordinator: '" + coordinator + "' is not allowed (allowed: HOST:PORT)");
-      }
-      ctx.coordinatorAddr(coordinator.substring(0, colon));
-      try {
-        ctx.coordinatorPort(Integer.parseInt(coordinator.substring(colon + 1)));
-      } catch (final NumberFormatException e) {
-        throw new InvalidInputException(
-            "--coordinator: port of '" + coordinator + "' is not a number");
-      }
-    }
-    if (tokenFile != null) {
-      ctx.token(CoordinatorCommand.token(tokenFile, ctx));
-    }
+    access.applyTo(ctx);
     if (transport != null) {
       ctx.transport(transport);
     }
@@ -121,7 +94,7 @@ public final class WorkerCommand implements Callable<Integer> {
     final String id = workerId != null ? workerId : defaultWorkerId(ctx.rank());
     out.println("seqpar worker: rank " + ctx.rank() + " of " + ctx.worldSize() + " (" + id + ")");
     // Step lines come from the coordinator, aggregated over ranks; a rank logs only its events.
-    final WorkerRuntime runtime = new WorkerRuntime(ctx, id, null);
+    final WorkerRuntime runtime = new WorkerRuntime(ctx, access.credentials(), id, null);
     final int code = runtime.run();
     out.println(
         "seqpar worker: rank "

@@ -1,12 +1,12 @@
 package io.seqpar.deploy.launcher;
 
 import io.seqpar.SeqparException;
+import io.seqpar.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,9 +25,7 @@ public final class ReadyFile {
 
   /** Writes {@code {"port": port}} to {@code file} by temp + atomic rename (the child's side). */
   public static void write(final Path file, final int port) throws IOException {
-    final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(tmp, "{\"port\": " + port + "}\n", StandardCharsets.UTF_8);
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    AtomicFiles.write(file, ("{\"port\": " + port + "}\n").getBytes(StandardCharsets.UTF_8));
   }
 
   /**

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
+import org.testcontainers.containers.output.WaitingConsumer;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.utility.DockerImageName;
 
@@ -136,12 +138,14 @@ class ContainerTrainingIT {
           w.start();
           workers.add(w);
         }
-        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!coord.getLogs().contains("-> running") && System.nanoTime() < deadline) {
-          Thread.onSpinWait();
-          sleep(200);
+        // Await the rendezvous on the coordinator's log stream (deadline-bounded, no polling).
+        final WaitingConsumer log = new WaitingConsumer();
+        coord.followOutput(log);
+        try {
+          log.waitUntil(f -> f.getUtf8String().contains("-> running"), 120, TimeUnit.SECONDS);
+        } catch (final TimeoutException e) {
+          throw new AssertionError("no rendezvous within 120 s: " + coord.getLogs(), e);
         }
-        assertTrue(coord.getLogs().contains("-> running"), coord.getLogs());
         // Node loss: the container dies without a goodbye (SIGKILL), as when a node vanishes.
         DockerClientFactory.instance()
             .client()
@@ -163,15 +167,6 @@ class ContainerTrainingIT {
       } finally {
         workers.forEach(GenericContainer::close);
       }
-    }
-  }
-
-  private static void sleep(final long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (final InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
     }
   }
 }

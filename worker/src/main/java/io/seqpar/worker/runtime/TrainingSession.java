@@ -206,11 +206,6 @@ public final class TrainingSession implements AutoCloseable {
     return trainer.lastStepStats();
   }
 
-  /** Bytes of the gradient block (what the all-reduce moves per rank, up to the ring factor). */
-  public long gradientBytes() {
-    return params.gradientBlock().byteSize();
-  }
-
   /** Sums the last step's SP attention accounting over layers: {total, exposed, sent} ns/bytes. */
   public long[] attentionTotals(final boolean forward) {
     final long[] out = new long[3];

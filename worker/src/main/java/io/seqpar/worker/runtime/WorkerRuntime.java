@@ -1,5 +1,6 @@
 package io.seqpar.worker.runtime;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.seqpar.SeqparException;
 import io.seqpar.checkpoint.CheckpointStore;
@@ -49,6 +50,7 @@ public final class WorkerRuntime {
   public static final int EXIT_FAILED = 1;
 
   private final SeqparContext ctx;
+  private final ChannelCredentials credentials;
   private final String workerId;
   private final StepListener stepListener;
   private volatile String abortReason;
@@ -59,9 +61,16 @@ public final class WorkerRuntime {
     void onStep(long step, long steps, double loss, double tokensPerSecond, double exposedShare);
   }
 
+  /**
+   * @param credentials plaintext or TLS to the coordinator (the job token travels per call)
+   */
   public WorkerRuntime(
-      final SeqparContext ctx, final String workerId, final StepListener stepListener) {
+      final SeqparContext ctx,
+      final ChannelCredentials credentials,
+      final String workerId,
+      final StepListener stepListener) {
     this.ctx = ctx;
+    this.credentials = credentials;
     this.workerId = workerId;
     this.stepListener = stepListener;
   }
@@ -69,8 +78,7 @@ public final class WorkerRuntime {
   /** Runs the job to its end; returns the process exit code (0 only when the job completed). */
   public int run() {
     trainingThread = Thread.currentThread();
-    final ManagedChannel channel =
-        CoordinatorConnection.channel(ctx, io.grpc.InsecureChannelCredentials.create());
+    final ManagedChannel channel = CoordinatorConnection.channel(ctx, credentials);
     CoordinatorClient client = null;
     try (DataPlane plane = DataPlane.bind(ctx, 4 << 20)) {
       client =

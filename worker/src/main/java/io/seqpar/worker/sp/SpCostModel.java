@@ -3,6 +3,7 @@ package io.seqpar.worker.sp;
 import io.seqpar.InvalidInputException;
 import io.seqpar.collectives.ScanShape;
 import io.seqpar.collectives.algo.AllScan;
+import io.seqpar.io.AtomicFiles;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -84,19 +85,10 @@ public record SpCostModel(double alphaNs, double betaNsPerByte) {
     p.setProperty("alpha_ns", Double.toString(alphaNs));
     p.setProperty("beta_ns_per_byte", Double.toString(betaNsPerByte));
     try {
-      final Path dir = file.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      final Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-      try (java.io.Writer w = Files.newBufferedWriter(tmp)) {
-        p.store(
-            w,
-            "seqpar SP cost model: per-hop latency and per-byte time (seqpar bench collectives)");
-      }
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      final java.io.StringWriter w = new java.io.StringWriter();
+      p.store(
+          w, "seqpar SP cost model: per-hop latency and per-byte time (seqpar bench collectives)");
+      AtomicFiles.write(file, w.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
     } catch (final IOException e) {
       throw new java.io.UncheckedIOException("cannot write calibration " + file, e);
     }
