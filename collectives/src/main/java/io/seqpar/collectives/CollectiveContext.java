@@ -21,6 +21,7 @@ public final class CollectiveContext {
   private long timeoutNs = DEFAULT_TIMEOUT_NS;
   private IdleStrategy idleStrategy;
   private int maxOps = DEFAULT_MAX_OPS;
+  private int localRanks = 1;
 
   public CollectiveContext jobId(final long v) {
     jobId = v;
@@ -44,6 +45,15 @@ public final class CollectiveContext {
     return this;
   }
 
+  /**
+   * How many ranks of this group share this host's cores (P for IPC, 1 for UDP across hosts).
+   * Collectives tune for oversubscription with it ({@link #oversubscribed()}); default 1.
+   */
+  public CollectiveContext localRanks(final int v) {
+    localRanks = v;
+    return this;
+  }
+
   public CollectiveContext maxOps(final int v) {
     maxOps = v;
     return this;
@@ -59,6 +69,9 @@ public final class CollectiveContext {
     if (maxOps < 8 || maxOps > (1 << 20) || Integer.bitCount(maxOps) != 1) {
       throw new IllegalArgumentException(
           "maxOps must be a power of two in [8, 1048576], got " + maxOps);
+    }
+    if (localRanks < 1) {
+      throw new IllegalArgumentException("localRanks must be >= 1, got " + localRanks);
     }
     if (idleStrategy == null) {
       idleStrategy = EmbeddedDriver.parkingIdleStrategy();
@@ -84,5 +97,14 @@ public final class CollectiveContext {
 
   public int maxOps() {
     return maxOps;
+  }
+
+  public int localRanks() {
+    return localRanks;
+  }
+
+  /** Whether more ranks share this host than it has cores, so ranks cannot all run at once. */
+  public boolean oversubscribed() {
+    return localRanks > Runtime.getRuntime().availableProcessors();
   }
 }

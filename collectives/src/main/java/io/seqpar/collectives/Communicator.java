@@ -140,6 +140,11 @@ public final class Communicator implements AutoCloseable {
     return ctx.timeoutNs();
   }
 
+  /** Whether more ranks of this group share the host than it has cores. */
+  public boolean oversubscribed() {
+    return ctx.oversubscribed();
+  }
+
   /** Largest payload per frame (frame length minus the header). */
   public int maxPayload() {
     return maxPayload;

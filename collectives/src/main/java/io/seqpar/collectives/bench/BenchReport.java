@@ -26,17 +26,27 @@ public final class BenchReport {
   private final String transport;
   private final int ranks;
   private final String idleStrategy;
+  private final long termLength;
   private final List<Row> rows = new ArrayList<>();
   private final java.util.Map<Long, long[][]> pending = new java.util.TreeMap<>();
   private final java.util.Map<Long, Long> wrong = new java.util.HashMap<>();
   private final java.util.Map<Long, Integer> seen = new java.util.HashMap<>();
 
+  /**
+   * @param idleStrategy how ranks wait, as printed in the header
+   * @param termLength the Aeron term length per link (0 for in-memory)
+   */
   public BenchReport(
-      final BenchSpec spec, final String transport, final int ranks, final String idleStrategy) {
+      final BenchSpec spec,
+      final String transport,
+      final int ranks,
+      final String idleStrategy,
+      final long termLength) {
     this.spec = spec;
     this.transport = transport;
     this.ranks = ranks;
     this.idleStrategy = idleStrategy;
+    this.termLength = termLength;
   }
 
   /** Accepts one rank's line; returns true when it was a RESULT line. */
@@ -124,7 +134,7 @@ public final class BenchReport {
         "{\"schema\":1,\"op\":\"%s\",\"algorithm\":\"%s\",\"transport\":\"%s\",\"ranks\":%d,\"bytes\":%d,"
             + "\"count\":%d,\"type\":\"float\",\"time_us_median\":%.2f,\"time_us_p99\":%.2f,\"algbw_GBps\":%.4f,"
             + "\"busbw_GBps\":%.4f,\"busbw_factor\":%.4f,\"wrong\":%d,\"iters\":%d,\"warmup\":%d,\"blocks\":%d,"
-            + "\"idle_strategy\":\"%s\",\"unit\":\"GB/s (1e9)\"}",
+            + "\"idle_strategy\":\"%s\",\"term_length\":%d,\"unit\":\"GB/s (1e9)\"}",
         spec.op().cliName(),
         spec.op().algorithm(),
         transport,
@@ -140,7 +150,8 @@ public final class BenchReport {
         spec.iters(),
         spec.warmup(),
         spec.blocks(),
-        idleStrategy);
+        idleStrategy,
+        termLength);
   }
 
   private void table(final PrintWriter out) {
@@ -162,6 +173,7 @@ public final class BenchReport {
             + (spec.blocks() <= 0 ? "default" : spec.blocks())
             + " idle="
             + idleStrategy
+            + (termLength > 0 ? " term=" + termLength : "")
             + " java="
             + Runtime.version());
     out.println(

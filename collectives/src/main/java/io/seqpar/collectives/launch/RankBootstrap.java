@@ -71,7 +71,9 @@ public final class RankBootstrap implements AutoCloseable {
                 .streamId(
                     Integer.parseInt(args.getOrDefault("stream", String.valueOf(defaultStream))))
                 .termLength(
-                    Integer.parseInt(args.getOrDefault("termLength", String.valueOf(4 << 20)))));
+                    Integer.parseInt(
+                        args.getOrDefault(
+                            "termLength", String.valueOf(AeronTransport.DEFAULT_TERM_LENGTH)))));
     out.println("ENDPOINT " + rank + " " + transport.localEndpoint());
     final BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -87,6 +89,7 @@ public final class RankBootstrap implements AutoCloseable {
                 .jobId(jobId())
                 .epoch(epoch())
                 .timeoutNs(timeoutNs)
+                .localRanks(udp ? 1 : ranks)
                 .idleStrategy(EmbeddedDriver.idleStrategyFor(udp ? 1 : ranks)));
     new Barrier(comm).run();
     return comm;

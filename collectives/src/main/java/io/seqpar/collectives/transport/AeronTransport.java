@@ -61,6 +61,23 @@ public final class AeronTransport implements Transport {
   /** Largest MTU Aeron accepts (not 65 536). */
   public static final int MAX_MTU = 65504;
 
+  /** The term length of {@link Context} unless set: 4 MiB, a 2 MiB IPC window per link. */
+  public static final int DEFAULT_TERM_LENGTH = 4 << 20;
+
+  /** The largest term {@link #termLengthFor} picks: 16 MiB (48 MiB of log per publication). */
+  public static final int MAX_AUTO_TERM_LENGTH = 16 << 20;
+
+  /**
+   * A term length whose IPC window (half a term) holds a whole message of {@code messageBytes}, so
+   * a sender never waits for the media driver's conductor to move its limit mid-message: {@code
+   * clamp(nextPow2(2 × messageBytes), DEFAULT_TERM_LENGTH, MAX_AUTO_TERM_LENGTH)}. Measured (P = 2,
+   * All-Scan, 4 MiB per rank, IPC): a 4 MiB term (2 MiB window) took 4–10 ms, a 16 MiB term 1.4 ms.
+   */
+  public static int termLengthFor(final long messageBytes) {
+    final long want = BitUtil.findNextPositivePowerOfTwo(Math.max(1L, 2 * messageBytes));
+    return (int) Math.max(DEFAULT_TERM_LENGTH, Math.min(MAX_AUTO_TERM_LENGTH, want));
+  }
+
   private static final int UNRESOLVED = 0;
 
   private final Context ctx;
@@ -379,7 +396,7 @@ public final class AeronTransport implements Transport {
     private long jobId;
     private long epoch;
     private int streamId = 1001;
-    private int termLength = 4 * 1024 * 1024;
+    private int termLength = DEFAULT_TERM_LENGTH;
     private int mtu = -1;
     private String bindHost = "127.0.0.1";
     private int bindPort = UNRESOLVED;

@@ -8,6 +8,7 @@ import io.seqpar.collectives.bench.BenchReport;
 import io.seqpar.collectives.bench.BenchSpec;
 import io.seqpar.collectives.bench.BenchWorkload;
 import io.seqpar.collectives.launch.RankProcessGroup;
+import io.seqpar.collectives.transport.AeronTransport;
 import io.seqpar.collectives.transport.EmbeddedDriver;
 import io.seqpar.collectives.transport.InMemoryTransport;
 import java.io.PrintWriter;
@@ -32,10 +33,12 @@ import picocli.CommandLine.Spec;
  * each rank its own driver, endpoints on port 0 exchanged through this process) or N threads
  * ({@code inmem}). Every size is checked against a float64 expectation; any wrong element exits 1.
  *
- * <p>Idle strategy (ranks and drivers): Agrona {@code BackoffIdleStrategy(maxSpins=10,
- * maxYields=1000, minPark=1 µs, maxPark=100 µs)} ({@link EmbeddedDriver#parkingIdleStrategy()}):
- * yields, then parks — no busy-spin, so N ranks can share 2 cores; driver threading mode SHARED.
- * Before the sweep, {@code --jit-warmup} untimed calls let the JIT compile the data path.
+ * <p>Idle strategy: ranks wait with {@link EmbeddedDriver#idleStrategyFor(int)} — never a
+ * busy-spin: with ranks ≤ cores 10 spins, 1000 yields, then parks of 1–100 µs; with more ranks than
+ * cores no spins, 1000 yields, parks of 1–20 µs. The IPC driver (threading mode SHARED) uses the
+ * first. Term length: {@code --term-length auto} sizes each link's term so a whole message fits the
+ * IPC window ({@link AeronTransport#termLengthFor(long)}). Before the sweep, {@code --jit-warmup}
+ * untimed calls let the JIT compile the data path.
  */
 @Command(
     name = "collectives",
@@ -114,6 +117,15 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
   int blocks;
 
   @Option(
+      names = "--term-length",
+      defaultValue = "auto",
+      paramLabel = "SIZE",
+      description =
+          "Aeron term length per link (ipc/udp): a power of two in 1M..1G, or auto = twice the"
+              + " largest message, 4M..16M (default: ${DEFAULT-VALUE}).")
+  String termLength;
+
+  @Option(
       names = "--jit-warmup",
       defaultValue = "2000",
       paramLabel = "N",
@@ -146,6 +158,8 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
       paramLabel = "MS",
       description = "Deadline of one collective call, 100..3600000 ms (default: ${DEFAULT-VALUE}).")
   long timeoutMs;
+
+  private long resolvedTermLength = AeronTransport.DEFAULT_TERM_LENGTH;
 
   /** Parses 4, 4K, 64M, 1G (binary multiples). */
   static long parseSize(final String option, final String text) {
@@ -212,6 +226,15 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
     if (jitWarmup < 0 || jitWarmup > 1_000_000) {
       throw bad("--jit-warmup", jitWarmup, "0..1000000");
     }
+    resolvedTermLength =
+        termLength.equalsIgnoreCase("auto")
+            ? AeronTransport.termLengthFor(max)
+            : parseSize("--term-length", termLength);
+    if (resolvedTermLength < (1 << 20)
+        || resolvedTermLength > (1 << 30)
+        || Long.bitCount(resolvedTermLength) != 1) {
+      throw bad("--term-length", termLength, "auto or a power of two in 1M..1G");
+    }
     if (!List.of("table", "jsonl", "csv").contains(format)) {
       throw bad("--format", format, "table|jsonl|csv");
     }
@@ -225,7 +248,12 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     final BenchSpec benchSpec = validate();
     final BenchReport report =
-        new BenchReport(benchSpec, transport, ranks, EmbeddedDriver.idleDescription());
+        new BenchReport(
+            benchSpec,
+            transport,
+            ranks,
+            EmbeddedDriver.idleDescription(transport.equals("ipc") ? ranks : 1),
+            transport.equals("inmem") ? 0 : resolvedTermLength);
     if (transport.equals("inmem")) {
       runInMemory(benchSpec, report);
     } else {
@@ -318,6 +346,7 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
               a.add("ranks=" + ranks);
               a.add("timeoutMs=" + timeoutMs);
               a.add("workload=bench");
+              a.add("termLength=" + resolvedTermLength);
               if (driver != null) {
                 a.add("aeronDir=" + driver.aeronDirectoryName());
               }

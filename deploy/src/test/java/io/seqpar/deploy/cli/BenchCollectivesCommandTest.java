@@ -46,6 +46,11 @@ class BenchCollectivesCommandTest {
     final Result t = run("bench", "collectives", "--op", "ring", "--transport", "tcp");
     assertEquals(2, t.code());
     assertTrue(t.err().contains("--transport: tcp"), t.err());
+    final Result term = run("bench", "collectives", "--op", "ring", "--term-length", "3M");
+    assertEquals(2, term.code());
+    assertTrue(
+        term.err().contains("--term-length: 3M is out of range (allowed: auto or a power of two"),
+        term.err());
   }
 
   @Test
@@ -136,5 +141,7 @@ class BenchCollectivesCommandTest {
     assertTrue(r.out().contains("#wrong"), r.out());
     assertTrue(r.out().contains("# wrong elements: 0 OK"), r.out());
     assertTrue(r.out().contains("262144"), r.out());
+    // auto: twice the largest message, at least the 4 MiB default.
+    assertTrue(r.out().contains(" term=4194304 "), r.out());
   }
 }

@@ -95,6 +95,7 @@ public final class DataPlane implements AutoCloseable {
                 .jobId(jobId)
                 .epoch(epoch)
                 .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs))
+                .localRanks(udp ? 1 : worldSize)
                 .idleStrategy(EmbeddedDriver.idleStrategyFor(udp ? 1 : worldSize)));
     new Barrier(comm).run();
     return comm;

@@ -1,0 +1,67 @@
+package io.seqpar.collectives;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seqpar.collectives.algo.AllScan;
+import io.seqpar.collectives.transport.AeronTransport;
+import io.seqpar.collectives.transport.EmbeddedDriver;
+import io.seqpar.collectives.transport.InMemoryTransport;
+import org.junit.jupiter.api.Test;
+
+/** The defaults that depend on message size and on how many ranks share the host's cores. */
+class OversubscriptionTuningTest {
+  private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+  @Test
+  void termLengthHoldsTwoMessagesBetweenTheDefaultAndSixteenMiB() {
+    assertEquals(4 << 20, AeronTransport.termLengthFor(4));
+    assertEquals(4 << 20, AeronTransport.termLengthFor(2 << 20));
+    assertEquals(8 << 20, AeronTransport.termLengthFor((2 << 20) + 4));
+    assertEquals(16 << 20, AeronTransport.termLengthFor(8 << 20));
+    assertEquals(16 << 20, AeronTransport.termLengthFor(1L << 30));
+  }
+
+  @Test
+  void allScanUsesFewerLargerBlocksWhenRanksOutnumberCores() {
+    // 1 head, 4096 rows of 256 floats: 4 MiB.
+    final ScanShape fourMiB = new ScanShape(1, 4096, 256);
+    assertEquals(16, AllScan.defaultBlocks(fourMiB, false));
+    assertEquals(4, AllScan.defaultBlocks(fourMiB, true));
+    final ScanShape oneMiB = new ScanShape(1, 1024, 256);
+    assertEquals(8, AllScan.defaultBlocks(oneMiB, false));
+    assertEquals(1, AllScan.defaultBlocks(oneMiB, true));
+    // Never more blocks than rows.
+    assertEquals(2, AllScan.defaultBlocks(new ScanShape(1, 2, 1 << 20), false));
+  }
+
+  @Test
+  void communicatorReportsOversubscriptionFromLocalRanks() {
+    final InMemoryTransport[] group = InMemoryTransport.group(2);
+    try (Communicator alone = new Communicator(group[0], new CollectiveContext());
+        Communicator crowded =
+            new Communicator(group[1], new CollectiveContext().localRanks(CORES + 1))) {
+      assertFalse(alone.oversubscribed());
+      assertTrue(crowded.oversubscribed());
+      final ScanShape shape = new ScanShape(1, 4096, 256);
+      assertEquals(16, new AllScan(alone, shape, 0).blocks());
+      assertEquals(4, new AllScan(crowded, shape, 0).blocks());
+    }
+    final IllegalArgumentException bad =
+        assertThrows(
+            IllegalArgumentException.class, () -> new CollectiveContext().localRanks(0).conclude());
+    assertEquals("localRanks must be >= 1, got 0", bad.getMessage());
+  }
+
+  @Test
+  void oversubscribedRanksNeverSpinAndParkBriefly() {
+    final String crowded = EmbeddedDriver.idleDescription(CORES + 1);
+    assertTrue(crowded.contains("maxSpins=0"), crowded);
+    assertTrue(crowded.contains("maxYields=1000"), crowded);
+    assertTrue(crowded.contains("maxParkPeriodNs=20000"), crowded);
+    final String alone = EmbeddedDriver.idleDescription(1);
+    assertTrue(alone.contains("maxParkPeriodNs=100000"), alone);
+  }
+}
