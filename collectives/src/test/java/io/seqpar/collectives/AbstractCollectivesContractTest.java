@@ -262,9 +262,18 @@ public abstract class AbstractCollectivesContractTest {
     return out.stream();
   }
 
-  @ParameterizedTest(name = "P={0} bytes={1}")
-  @MethodSource("ranksAndSizes")
-  void allGatherCollectsEveryBlock(final int p, final int bytes) throws Exception {
+  static Stream<Arguments> ranksSizesAndPatterns() {
+    final List<Arguments> out = new ArrayList<>();
+    for (final ExchangePattern pattern : ExchangePattern.values()) {
+      ranksAndSizes().forEach(a -> out.add(Arguments.of(a.get()[0], a.get()[1], pattern)));
+    }
+    return out.stream();
+  }
+
+  @ParameterizedTest(name = "P={0} bytes={1} {2}")
+  @MethodSource("ranksSizesAndPatterns")
+  void allGatherCollectsEveryBlock(final int p, final int bytes, final ExchangePattern pattern)
+      throws Exception {
     final List<byte[]> got =
         run(
             p,
@@ -274,7 +283,7 @@ public abstract class AbstractCollectivesContractTest {
                 send.set(ValueLayout.JAVA_BYTE, i, (byte) (rank * 31 + i));
               }
               final MemorySegment recv = Arena.ofAuto().allocate((long) p * bytes);
-              final AllGather ag = new AllGather(comm);
+              final AllGather ag = new AllGather(comm, pattern);
               ag.start(send, recv, bytes);
               ag.await();
               return recv.toArray(ValueLayout.JAVA_BYTE);
@@ -290,9 +299,10 @@ public abstract class AbstractCollectivesContractTest {
     }
   }
 
-  @ParameterizedTest(name = "P={0} bytes={1}")
-  @MethodSource("ranksAndSizes")
-  void allReduceSumsIdenticallyOnEveryRank(final int p, final int bytes) throws Exception {
+  @ParameterizedTest(name = "P={0} bytes={1} {2}")
+  @MethodSource("ranksSizesAndPatterns")
+  void allReduceSumsIdenticallyOnEveryRank(
+      final int p, final int bytes, final ExchangePattern pattern) throws Exception {
     final int count = Math.max(1, bytes / 4);
     final List<float[]> got =
         run(
@@ -303,7 +313,9 @@ public abstract class AbstractCollectivesContractTest {
                 x[i] = (float) Math.sin(rank * 7.1 + i * 0.01);
               }
               final MemorySegment data = segment(x);
-              final AllReduce ar = new AllReduce(comm, count * 4);
+              final AllReduce ar =
+                  new AllReduce(comm, count * 4, AllReduce.DEFAULT_SMALL_BYTES, pattern);
+              assertEquals(pattern, ar.pattern());
               ar.start(data, count);
               ar.await();
               return floats(data, count);
@@ -325,9 +337,17 @@ public abstract class AbstractCollectivesContractTest {
    * one empty) gives every rank the bits of one whole-buffer call, on both the ring and the
    * one-round path.
    */
-  @ParameterizedTest(name = "P={0} count={1}")
-  @CsvSource({"3, 20000", "4, 20000", "4, 1000"})
-  void allReduceByWindowsGivesTheBitsOfOneCall(final int p, final int count) throws Exception {
+  @ParameterizedTest(name = "P={0} count={1} {2}")
+  @CsvSource({
+    "3, 20000, RING",
+    "4, 20000, RING",
+    "4, 1000, RING",
+    "3, 20000, DIRECT",
+    "4, 20000, DIRECT",
+    "7, 30000, DIRECT"
+  })
+  void allReduceByWindowsGivesTheBitsOfOneCall(
+      final int p, final int count, final ExchangePattern pattern) throws Exception {
     final int[] cuts = {0, 1, count / 7, count / 7, count / 2 + 3, count - 5, count};
     final List<float[][]> got =
         run(
@@ -337,7 +357,8 @@ public abstract class AbstractCollectivesContractTest {
               for (int i = 0; i < count; i++) {
                 x[i] = (float) Math.sin(rank * 7.1 + i * 0.37) * (1 + (i % 13) * 1e3f);
               }
-              final AllReduce ar = new AllReduce(comm, count * 4);
+              final AllReduce ar =
+                  new AllReduce(comm, count * 4, AllReduce.DEFAULT_SMALL_BYTES, pattern);
               final MemorySegment whole = segment(x);
               ar.start(whole, count);
               ar.await();

@@ -2,13 +2,15 @@ package io.seqpar.collectives.algo;
 
 import io.seqpar.collectives.AbstractCollective;
 import io.seqpar.collectives.Communicator;
+import io.seqpar.collectives.ExchangePattern;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Ring AllGather: every rank contributes {@code blockBytes}; on return {@code recv[q·blockBytes,
- * (q+1)·blockBytes)} holds rank q's block on every rank.
+ * AllGather: every rank contributes {@code blockBytes}; on return {@code recv[q·blockBytes,
+ * (q+1)·blockBytes)} holds rank q's block on every rank. Two patterns ({@link ExchangePattern}).
  *
- * <p>Step table, rank r, steps s = 0..P−2 (receives of all steps are posted at start, in order):
+ * <p><b>Ring</b> step table, rank r, steps s = 0..P−2 (receives of all steps are posted at start,
+ * in order):
  *
  * <pre>
  *   s = 0 : send block r            to r+1;   recv block r−1   from r−1
@@ -17,8 +19,13 @@ import java.lang.foreign.MemorySegment;
  *
  * (indices mod P). Latency {@code (P−1)(α + β·blockBytes)}; each rank sends and receives (P−1)
  * blocks. Received blocks land in place; the forwarded block is sent from {@code recv} itself.
+ *
+ * <p><b>Direct</b>, one round: rank r posts a receive of block q from every q ≠ r and sends its own
+ * block to r+1, r+2, …, r+P−1 (staggered so not every rank feeds rank 0 first). Same bytes as the
+ * ring, {@code α + (P−1)β·blockBytes} when links run in parallel, and no rank waits on a chain.
  */
 public final class AllGather extends AbstractCollective {
+  private final ExchangePattern pattern;
   private final int[] recvOps;
   private final int[] sendOps;
   private MemorySegment recv;
@@ -28,8 +35,14 @@ public final class AllGather extends AbstractCollective {
   private int received;
   private boolean countStates;
 
+  /** With the pattern {@link ExchangePattern#defaultFor} the communicator. */
   public AllGather(final Communicator comm) {
+    this(comm, ExchangePattern.defaultFor(comm));
+  }
+
+  public AllGather(final Communicator comm, final ExchangePattern pattern) {
     super(comm);
+    this.pattern = pattern;
     recvOps = new int[Math.max(1, ranks - 1)];
     sendOps = new int[Math.max(1, ranks - 1)];
   }
@@ -71,6 +84,18 @@ public final class AllGather extends AbstractCollective {
       completeLocally();
       return;
     }
+    if (pattern == ExchangePattern.DIRECT) {
+      for (int s = 0; s < ranks - 1; s++) {
+        final int from = (rank - s - 1 + ranks) % ranks;
+        recvOps[s] = comm.postRecv(seq, 0, from, recv, (long) from * blockBytes, blockBytes);
+      }
+      for (int s = 0; s < ranks - 1; s++) {
+        final int to = (rank + s + 1) % ranks;
+        sendOps[s] = comm.postSend(seq, 0, to, recv, (long) rank * blockBytes, blockBytes);
+      }
+      sendsPosted = ranks - 1;
+      return;
+    }
     next = (rank + 1) % ranks;
     final int prev = (rank - 1 + ranks) % ranks;
     for (int s = 0; s < ranks - 1; s++) {
@@ -81,8 +106,15 @@ public final class AllGather extends AbstractCollective {
     sendsPosted = 1;
   }
 
+  public ExchangePattern pattern() {
+    return pattern;
+  }
+
   @Override
   protected int doWork() {
+    if (pattern == ExchangePattern.DIRECT) {
+      return countDirectReceives();
+    }
     int work = 0;
     while (received < ranks - 1 && comm.isComplete(recvOps[received])) {
       final int s = ++received;
@@ -94,6 +126,19 @@ public final class AllGather extends AbstractCollective {
         sendOps[s] =
             comm.postSend(sequence(), s, next, recv, (long) block * blockBytes, blockBytes);
         sendsPosted++;
+      }
+      work++;
+    }
+    return work;
+  }
+
+  /** Direct receives may complete in any order; they are counted in posting order. */
+  private int countDirectReceives() {
+    int work = 0;
+    while (received < ranks - 1 && comm.isComplete(recvOps[received])) {
+      received++;
+      if (countStates) {
+        addStatesReceived(1);
       }
       work++;
     }

@@ -2,6 +2,7 @@ package io.seqpar.collectives.algo;
 
 import io.seqpar.collectives.AbstractCollective;
 import io.seqpar.collectives.Communicator;
+import io.seqpar.collectives.ExchangePattern;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -23,6 +24,18 @@ import java.lang.foreign.ValueLayout;
  *
  * (mod P; tags s and P−1+s). After reduce-scatter rank r owns the full sum of chunk r+1.
  *
+ * <p><b>Large buffers, direct</b> ({@link ExchangePattern#DIRECT}, the default when ranks outnumber
+ * cores): the same chunks and bytes in two rounds instead of 2(P−1) steps.
+ *
+ * <pre>
+ *   round 0: send chunk q to rank q (every q ≠ r);  recv chunk r from every q into scratch slot q
+ *            chunk r = x_0 + x_1 + … + x_{P−1}  (rank order)
+ *   round 1: send chunk r to every q ≠ r;  recv chunk q from rank q in place
+ * </pre>
+ *
+ * (tags 0 and 1; sends staggered r+1, r+2, …). Round 1 is posted once every round-0 operation has
+ * completed, so no chunk is overwritten while a send of it is in flight.
+ *
  * <p><b>Windows</b> ({@link #start(MemorySegment, int, int, int)}): floats {@code [from, to)} of a
  * {@code count}-float buffer, reduced with the algorithm and the chunks of the whole buffer, each
  * message cut to its chunk's part of the window and skipped (on both ends) where that part is
@@ -39,6 +52,8 @@ public final class AllReduce extends AbstractCollective {
 
   private final int smallBytes;
   private final int maxBytes;
+  private final ExchangePattern pattern;
+  private final long slotBytes;
   private final MemorySegment scratch;
   private final int[] ops;
   private int opCount;
@@ -58,14 +73,32 @@ public final class AllReduce extends AbstractCollective {
   }
 
   public AllReduce(final Communicator comm, final int maxBytes, final int smallBytes) {
+    this(comm, maxBytes, smallBytes, ExchangePattern.defaultFor(comm));
+  }
+
+  /**
+   * @param pattern of the large-buffer path; scratch is one chunk for {@link ExchangePattern#RING}
+   *     and P chunks (≈ maxBytes) for {@link ExchangePattern#DIRECT}
+   */
+  public AllReduce(
+      final Communicator comm,
+      final int maxBytes,
+      final int smallBytes,
+      final ExchangePattern pattern) {
     super(comm);
     this.maxBytes = maxBytes;
     this.smallBytes = smallBytes;
+    this.pattern = pattern;
     final long smallScratch = (long) Math.min(smallBytes, maxBytes) * ranks;
-    final long ringScratch = ((long) maxBytes / Float.BYTES / Math.max(1, ranks) + 1) * Float.BYTES;
+    this.slotBytes = ((long) maxBytes / Float.BYTES / Math.max(1, ranks) + 1) * Float.BYTES;
+    final long largeScratch = pattern == ExchangePattern.DIRECT ? slotBytes * ranks : slotBytes;
     this.scratch =
-        Arena.ofAuto().allocate(Math.max(Float.BYTES, Math.max(smallScratch, ringScratch)), 64);
+        Arena.ofAuto().allocate(Math.max(Float.BYTES, Math.max(smallScratch, largeScratch)), 64);
     this.ops = new int[2 * Math.max(1, ranks)];
+  }
+
+  public ExchangePattern pattern() {
+    return pattern;
   }
 
   public int smallBytes() {
@@ -98,7 +131,11 @@ public final class AllReduce extends AbstractCollective {
           "allreduce: window [" + from + ", " + to + ") outside [0, " + count + ")");
     }
     small = bytes <= smallBytes || count < ranks;
-    final long seq = begin(small ? "allreduce(one-round)" : "allreduce(ring)");
+    final long seq =
+        begin(
+            small
+                ? "allreduce(one-round)"
+                : pattern == ExchangePattern.DIRECT ? "allreduce(direct)" : "allreduce(ring)");
     this.data = data;
     this.count = count;
     this.from = from;
@@ -119,10 +156,100 @@ public final class AllReduce extends AbstractCollective {
           ops[opCount++] = comm.postRecv(seq, 0, q, scratch, (long) q * winBytes, winBytes);
         }
       }
+    } else if (pattern == ExchangePattern.DIRECT) {
+      step = 0;
+      postDirectReduceScatter();
     } else {
       step = 0;
       postRingStep();
     }
+  }
+
+  /** Round 0 of the direct path: chunk q's part of the window to q, own chunk from everyone. */
+  private void postDirectReduceScatter() {
+    final int ownFloats = chunkFloats(rank);
+    for (int s = 1; s < ranks; s++) {
+      final int to = (rank + s) % ranks;
+      final int sendFloats = chunkFloats(to);
+      if (sendFloats > 0) {
+        ops[opCount++] =
+            comm.postSend(
+                sequence(), 0, to, data, chunkFrom(to) * Float.BYTES, sendFloats * Float.BYTES);
+      }
+      final int from = (rank - s + ranks) % ranks;
+      if (ownFloats > 0) {
+        ops[opCount++] =
+            comm.postRecv(sequence(), 0, from, scratch, from * slotBytes, ownFloats * Float.BYTES);
+      }
+    }
+  }
+
+  /** Own chunk = x_0 + … + x_{P−1} in rank order (own data for x_r, scratch slots for the rest). */
+  private void sumOwnChunk() {
+    final long base = chunkFrom(rank);
+    final int n = chunkFloats(rank);
+    final long slotFloats = slotBytes / Float.BYTES;
+    for (int i = 0; i < n; i++) {
+      float acc = rank == 0 ? data.getAtIndex(F, base + i) : scratch.getAtIndex(F, i);
+      for (int q = 1; q < ranks; q++) {
+        acc += q == rank ? data.getAtIndex(F, base + i) : scratch.getAtIndex(F, q * slotFloats + i);
+      }
+      data.setAtIndex(F, base + i, acc);
+    }
+  }
+
+  /** Round 1 of the direct path: own reduced chunk to everyone, chunk q from q in place. */
+  private void postDirectAllGather() {
+    final int ownFloats = chunkFloats(rank);
+    for (int s = 1; s < ranks; s++) {
+      final int to = (rank + s) % ranks;
+      if (ownFloats > 0) {
+        ops[opCount++] =
+            comm.postSend(
+                sequence(), 1, to, data, chunkFrom(rank) * Float.BYTES, ownFloats * Float.BYTES);
+      }
+      final int from = (rank - s + ranks) % ranks;
+      final int recvFloats = chunkFloats(from);
+      if (recvFloats > 0) {
+        ops[opCount++] =
+            comm.postRecv(
+                sequence(), 1, from, data, chunkFrom(from) * Float.BYTES, recvFloats * Float.BYTES);
+      }
+    }
+  }
+
+  private boolean allOpsComplete() {
+    for (int i = 0; i < opCount; i++) {
+      if (!comm.isComplete(ops[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void releaseAllOps() {
+    for (int i = 0; i < opCount; i++) {
+      comm.release(ops[i]);
+    }
+    opCount = 0;
+  }
+
+  /** Advances the direct path by at most one round. */
+  private int doDirectWork() {
+    if (!allOpsComplete()) {
+      return 0;
+    }
+    releaseAllOps();
+    if (step == 0) {
+      sumOwnChunk();
+      step = 1;
+      postDirectAllGather();
+      if (opCount > 0) {
+        return 1;
+      }
+    }
+    finished = true;
+    return 1;
   }
 
   /** First float of chunk {@code c}'s part of the window. */
@@ -190,14 +317,15 @@ public final class AllReduce extends AbstractCollective {
       return 0;
     }
     if (small) {
-      for (int i = 0; i < opCount; i++) {
-        if (!comm.isComplete(ops[i])) {
-          return 0;
-        }
+      if (!allOpsComplete()) {
+        return 0;
       }
       sumInRankOrder();
       finished = true;
       return 1;
+    }
+    if (pattern == ExchangePattern.DIRECT) {
+      return doDirectWork();
     }
     int work = 0;
     while (!finished && done(sendOp) && done(recvOp)) {
@@ -244,10 +372,8 @@ public final class AllReduce extends AbstractCollective {
 
   @Override
   protected void releaseOps() {
-    if (small) {
-      for (int i = 0; i < opCount; i++) {
-        comm.release(ops[i]);
-      }
+    if (small || pattern == ExchangePattern.DIRECT) {
+      releaseAllOps();
     }
     opCount = 0;
   }
