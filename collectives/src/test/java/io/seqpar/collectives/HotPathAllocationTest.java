@@ -2,6 +2,7 @@ package io.seqpar.collectives;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.seqpar.collectives.algo.AllGather;
 import io.seqpar.collectives.algo.AllReduce;
 import io.seqpar.collectives.algo.AllScan;
 import io.seqpar.collectives.algo.RingExchange;
@@ -15,8 +16,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Steady state allocates nothing: after warm-up, a loop of All-Scan (fwd and bwd), ring exchange
- * and ring AllReduce on each rank's thread is measured with the thread allocation counter.
+ * Steady state allocates nothing: after warm-up, a loop of All-Scan (fwd and bwd), ring exchange,
+ * AllReduce (ring and direct) and direct AllGather on each rank's thread is measured with the
+ * thread allocation counter.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class HotPathAllocationTest {
@@ -48,6 +50,10 @@ class HotPathAllocationTest {
                 final AllScan scan = new AllScan(comm, shape, 4);
                 final RingExchange ring = new RingExchange(comm);
                 final AllReduce allReduce = new AllReduce(comm, shape.stateBytes(), 1024);
+                final AllReduce direct =
+                    new AllReduce(comm, shape.stateBytes(), 1024, ExchangePattern.DIRECT);
+                final AllGather gather = new AllGather(comm, ExchangePattern.DIRECT);
+                final MemorySegment gathered = arena.allocate(3L * shape.stateBytes(), 64);
                 long before = 0;
                 for (int i = 0; i < WARMUP + MEASURED; i++) {
                   if (i == WARMUP) {
@@ -58,6 +64,10 @@ class HotPathAllocationTest {
                   ring.exchange(st, recv, shape.stateBytes());
                   allReduce.start(recv, shape.stateBytes() / 4);
                   allReduce.await();
+                  direct.start(recv, shape.stateBytes() / 4);
+                  direct.await();
+                  gather.start(st, gathered, shape.stateBytes());
+                  gather.await();
                 }
                 return mx.getCurrentThreadAllocatedBytes() - before;
               },
@@ -72,7 +82,7 @@ class HotPathAllocationTest {
                 + allocated.get(r)
                 + " bytes in "
                 + MEASURED
-                + " iterations (4 collectives each)");
+                + " iterations (6 collectives each)");
       }
     }
   }

@@ -16,11 +16,11 @@ class OversubscriptionTuningTest {
   private static final int CORES = Runtime.getRuntime().availableProcessors();
 
   @Test
-  void termLengthHoldsTwoMessagesBetweenTheDefaultAndSixteenMiB() {
+  void termLengthHoldsTwoMessagesPerWindowBetweenTheDefaultAndSixteenMiB() {
     assertEquals(4 << 20, AeronTransport.termLengthFor(4));
-    assertEquals(4 << 20, AeronTransport.termLengthFor(2 << 20));
-    assertEquals(8 << 20, AeronTransport.termLengthFor((2 << 20) + 4));
-    assertEquals(16 << 20, AeronTransport.termLengthFor(8 << 20));
+    assertEquals(4 << 20, AeronTransport.termLengthFor(1 << 20));
+    assertEquals(8 << 20, AeronTransport.termLengthFor((1 << 20) + 4));
+    assertEquals(16 << 20, AeronTransport.termLengthFor(4 << 20));
     assertEquals(16 << 20, AeronTransport.termLengthFor(1L << 30));
   }
 
@@ -56,11 +56,11 @@ class OversubscriptionTuningTest {
   }
 
   @Test
-  void oversubscribedRanksNeverSpinAndParkBriefly() {
+  void oversubscribedRanksNeverSpinAndParkEarly() {
     final String crowded = EmbeddedDriver.idleDescription(CORES + 1);
     assertTrue(crowded.contains("maxSpins=0"), crowded);
-    assertTrue(crowded.contains("maxYields=1000"), crowded);
-    assertTrue(crowded.contains("maxParkPeriodNs=20000"), crowded);
+    assertTrue(crowded.contains("maxYields=10"), crowded);
+    assertTrue(crowded.contains("maxParkPeriodNs=1000000"), crowded);
     final String alone = EmbeddedDriver.idleDescription(1);
     assertTrue(alone.contains("maxParkPeriodNs=100000"), alone);
   }

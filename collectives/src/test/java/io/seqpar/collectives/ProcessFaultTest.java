@@ -1,11 +1,13 @@
 package io.seqpar.collectives;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.seqpar.collectives.launch.RankProcessGroup;
 import io.seqpar.collectives.transport.EmbeddedDriver;
+import java.io.File;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Real processes: SIGKILL one rank in the middle of a stream of All-Scans; every surviving rank
  * must throw within the collective deadline + 1 s, naming the op, a rank, the elapsed time and the
- * epoch. No child outlives the test.
+ * epoch. No child outlives the test, and the killed UDP rank's driver directory is removed.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ProcessFaultTest {
@@ -32,6 +34,7 @@ class ProcessFaultTest {
   void killedRankMakesEverySurvivorThrowWithinTheDeadline(final String transport) throws Exception {
     final EmbeddedDriver driver =
         transport.equals("ipc") ? EmbeddedDriver.launchUnique("seqpar-fault") : null;
+    final File victimDir;
     try (RankProcessGroup g =
         RankProcessGroup.start(
             RANKS,
@@ -65,6 +68,9 @@ class ProcessFaultTest {
         assertTrue(
             !l.text().startsWith("FAILED") && !l.text().equals("EXIT"), "early failure: " + log);
       }
+      victimDir = new File(g.rankDirPrefix() + "-" + VICTIM);
+      assertEquals(
+          transport.equals("udp"), victimDir.isDirectory(), "rank driver dir " + victimDir);
       g.kill(VICTIM);
       final long killedAt = System.nanoTime();
       final Map<Integer, String> failed = new HashMap<>();
@@ -100,5 +106,6 @@ class ProcessFaultTest {
         driver.close();
       }
     }
+    assertFalse(victimDir.exists(), "killed rank left " + victimDir);
   }
 }

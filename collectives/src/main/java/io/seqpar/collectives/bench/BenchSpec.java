@@ -1,12 +1,16 @@
 package io.seqpar.collectives.bench;
 
+import io.seqpar.collectives.ExchangePattern;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * One sweep: op, per-rank sizes min..max by factor, warmup and timed iterations per size, All-Scan
  * K (≤ 0: default), and {@code jitWarmup} untimed iterations at a small size before the sweep so
  * the JIT has compiled the data path (a JVM needs thousands of calls, nccl-tests' C needs none).
+ * {@code pattern} forces AllGather's and AllReduce's {@link ExchangePattern}; null picks {@link
+ * ExchangePattern#defaultFor} the communicator.
  */
 public record BenchSpec(
     BenchOp op,
@@ -16,7 +20,8 @@ public record BenchSpec(
     int warmup,
     int iters,
     int blocks,
-    int jitWarmup) {
+    int jitWarmup,
+    ExchangePattern pattern) {
 
   /** The sizes of the sweep, each a multiple of 4 bytes. */
   public List<Long> sizes() {
@@ -40,7 +45,8 @@ public record BenchSpec(
         "warmup=" + warmup,
         "iters=" + iters,
         "blocks=" + blocks,
-        "jitWarmup=" + jitWarmup);
+        "jitWarmup=" + jitWarmup,
+        "pattern=" + (pattern == null ? "auto" : pattern.name().toLowerCase(Locale.ROOT)));
   }
 
   /** Parses what {@link #toArgs()} wrote. */
@@ -53,6 +59,16 @@ public record BenchSpec(
         Integer.parseInt(a.get("warmup")),
         Integer.parseInt(a.get("iters")),
         Integer.parseInt(a.get("blocks")),
-        Integer.parseInt(a.getOrDefault("jitWarmup", "0")));
+        Integer.parseInt(a.getOrDefault("jitWarmup", "0")),
+        parsePattern(a.getOrDefault("pattern", "auto")));
+  }
+
+  /** {@code auto} (null), {@code ring} or {@code direct}; anything else is null too. */
+  public static ExchangePattern parsePattern(final String name) {
+    return switch (name) {
+      case "ring" -> ExchangePattern.RING;
+      case "direct" -> ExchangePattern.DIRECT;
+      default -> null;
+    };
   }
 }

@@ -58,7 +58,15 @@ public final class RankBootstrap implements AutoCloseable {
    * other hosts, so they never count as oversubscribing this one).
    */
   public Communicator connect(final PrintStream out, final int defaultStream) throws Exception {
-    driver = udp ? EmbeddedDriver.launchUnique("seqpar-rank" + rank) : null;
+    if (udp) {
+      // Under the launcher's prefix when there is one, so it can remove the directory of a rank
+      // that was killed before its driver could.
+      final String prefix = System.getenv(RankProcessGroup.RANK_DIR_PREFIX_ENV);
+      driver =
+          prefix == null || prefix.isBlank()
+              ? EmbeddedDriver.launchUnique("seqpar-rank" + rank)
+              : EmbeddedDriver.launch(prefix + "-" + rank);
+    }
     transport =
         AeronTransport.bind(
             new AeronTransport.Context()

@@ -1,7 +1,9 @@
 package io.seqpar.collectives.launch;
 
 import io.seqpar.SeqparException;
+import io.seqpar.collectives.transport.EmbeddedDriver;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.agrona.IoUtil;
 
 /**
  * Launches P ranks as real JVM processes running {@link RankMain} and plays coordinator: it
@@ -19,7 +22,10 @@ import java.util.concurrent.TimeUnit;
  * ({@code PEERS a0,a1,…}), then hands the ranks' other output lines to the caller. {@link #close()}
  * kills every child still running (destroyForcibly), so none outlives the group.
  *
- * <p>Children run with this JVM's java binary and class path plus the JVM flags Aeron needs.
+ * <p>Children run with this JVM's java binary and class path plus the JVM flags Aeron needs. A rank
+ * that runs its own media driver (UDP) puts its directory at {@code $SEQPAR_RANK_DIR_PREFIX-<rank>}
+ * ({@link #RANK_DIR_PREFIX_ENV}); {@link #close()} deletes what is left there, so a rank killed
+ * with SIGKILL (which cannot clean up) leaves nothing in {@code /dev/shm}.
  */
 public final class RankProcessGroup implements AutoCloseable {
   /** Flags every child JVM gets (Agrona's Unsafe access, FFM). */
@@ -37,12 +43,16 @@ public final class RankProcessGroup implements AutoCloseable {
           "-Xss512k",
           "-Xmx1g");
 
+  /** Environment variable naming the prefix of the rank processes' own driver directories. */
+  public static final String RANK_DIR_PREFIX_ENV = "SEQPAR_RANK_DIR_PREFIX";
+
   /** One output line of a rank. */
   public record Line(int rank, String text) {}
 
   private final List<Process> processes = new ArrayList<>();
   private final BlockingQueue<Line> lines = new LinkedBlockingQueue<>();
   private final String[] endpoints;
+  private final String rankDirPrefix = EmbeddedDriver.uniqueDirName("seqpar-rank");
 
   private RankProcessGroup(final int ranks) {
     endpoints = new String[ranks];
@@ -94,7 +104,9 @@ public final class RankProcessGroup implements AutoCloseable {
         cmd.add(cp);
         cmd.add(mainClass);
         cmd.addAll(args.apply(r));
-        final Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        final ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put(RANK_DIR_PREFIX_ENV, g.rankDirPrefix);
+        final Process p = pb.start();
         g.processes.add(p);
         g.pump(r, p);
       }
@@ -165,6 +177,11 @@ public final class RankProcessGroup implements AutoCloseable {
     lines.addAll(early);
   }
 
+  /** Where rank r's own driver directory goes: this prefix + "-" + r. */
+  public String rankDirPrefix() {
+    return rankDirPrefix;
+  }
+
   /** The endpoints the ranks reported. */
   public String[] endpoints() {
     return endpoints.clone();
@@ -221,6 +238,9 @@ public final class RankProcessGroup implements AutoCloseable {
       } catch (final InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    for (int r = 0; r < endpoints.length; r++) {
+      IoUtil.delete(new File(rankDirPrefix + "-" + r), true);
     }
   }
 }

@@ -30,8 +30,8 @@ public final class EmbeddedDriver implements AutoCloseable {
   /** Backoff parameters of {@link #parkingIdleStrategy()}: spins, yields, min and max park (ns). */
   public static final long[] IDLE_DEFAULTS = {10, 1000, 1_000, 100_000};
 
-  /** Backoff parameters when ranks outnumber cores: no spins, 1000 yields, park 1–20 µs. */
-  private static final long[] OVERSUBSCRIBED_IDLE = {0, 1000, 1_000, 20_000};
+  /** Backoff parameters when ranks outnumber cores: no spins, 10 yields, park 20 µs–1 ms. */
+  private static final long[] OVERSUBSCRIBED_IDLE = {0, 10, 20_000, 1_000_000};
 
   /**
    * The idle strategy of the driver thread and, by default, of collectives: 10 spins, then up to
@@ -61,13 +61,15 @@ public final class EmbeddedDriver implements AutoCloseable {
    *       Spinning longer is slower, not faster: for Aeron IPC the media driver's conductor (in the
    *       launcher's process) advances each publication's limit, and ranks spinning on every core
    *       starve it (measured, P = 2 chain, 4 KiB: 109 µs per pass with 1000 spins vs 22 µs);
-   *   <li>ranks &gt; cores: never spin; up to 1000 {@code Thread.yield()}s, then park 1 µs growing
-   *       to 20 µs ({@link #OVERSUBSCRIBED_IDLE}). A yield hands the core to any runnable rank (the
-   *       one computing or the one holding the next hop) at the cost of a syscall, and a yielding
-   *       thread is put behind the others, so it takes little from ranks that compute. Parking
-   *       early with long parks (the earlier rule: 10 yields, then 20 µs growing to 1 ms) made
-   *       every hop of a chain wait for a park to expire: P = 8 All-Scan at 256 KiB took 4.3 ms
-   *       with it and 0.6 ms with yields (2 cores, IPC).
+   *   <li>ranks &gt; cores: never spin; 10 yields, then park 20 µs growing to 1 ms ({@link
+   *       #OVERSUBSCRIBED_IDLE}), so a waiting rank hands its core to the ranks still computing —
+   *       whose progress is what it waits for. Measured (seqpar bench sp, P = 4 on 2 cores):
+   *       All-Scan exposed share 9.2% → 2.6%. Waiting by yielding (1000 yields, then parks of 1–20
+   *       µs) was tried and rejected: on this kernel's EEVDF scheduler a rank that has yielded a
+   *       lot loses eligibility, and once its data arrives it waits out other ranks' slices (4 ms
+   *       steps per hop: P = 8 All-Scan at 256 KiB took 0.5 ms in some runs and 16–23 ms in
+   *       others). Short parks alone (10–50 µs) were no better overall (docs/PERFORMANCE.md,
+   *       "Collectives").
    * </ul>
    */
   public static IdleStrategy idleStrategyFor(final int localRanks) {

@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
  *
  * <p>Idle strategy: ranks wait with {@link EmbeddedDriver#idleStrategyFor(int)} — never a
  * busy-spin: with ranks ≤ cores 10 spins, 1000 yields, then parks of 1–100 µs; with more ranks than
- * cores no spins, 1000 yields, parks of 1–20 µs. The IPC driver (threading mode SHARED) uses the
+ * cores no spins, 10 yields, parks of 20 µs–1 ms. The IPC driver (threading mode SHARED) uses the
  * first. Term length: {@code --term-length auto} sizes each link's term so a whole message fits the
  * IPC window ({@link AeronTransport#termLengthFor(long)}). Before the sweep, {@code --jit-warmup}
  * untimed calls let the JIT compile the data path.
@@ -117,12 +117,21 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
   int blocks;
 
   @Option(
+      names = "--pattern",
+      defaultValue = "auto",
+      paramLabel = "P",
+      description =
+          "AllGather/AllReduce exchange: ring, direct, or auto = direct when ranks outnumber"
+              + " cores (default: ${DEFAULT-VALUE}).")
+  String pattern;
+
+  @Option(
       names = "--term-length",
       defaultValue = "auto",
       paramLabel = "SIZE",
       description =
-          "Aeron term length per link (ipc/udp): a power of two in 1M..1G, or auto = twice the"
-              + " largest message, 4M..16M (default: ${DEFAULT-VALUE}).")
+          "Aeron term length per link (ipc/udp): a power of two in 1M..1G, or auto = four times"
+              + " the largest message, 4M..16M (default: ${DEFAULT-VALUE}).")
   String termLength;
 
   @Option(
@@ -226,6 +235,9 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
     if (jitWarmup < 0 || jitWarmup > 1_000_000) {
       throw bad("--jit-warmup", jitWarmup, "0..1000000");
     }
+    if (!List.of("auto", "ring", "direct").contains(pattern)) {
+      throw bad("--pattern", pattern, "auto|ring|direct");
+    }
     resolvedTermLength =
         termLength.equalsIgnoreCase("auto")
             ? AeronTransport.termLengthFor(max)
@@ -241,7 +253,16 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
     if (timeoutMs < 100 || timeoutMs > 3_600_000) {
       throw bad("--timeout-ms", timeoutMs, "100..3600000");
     }
-    return new BenchSpec(benchOp, min, max, factor, warmup, iters, blocks, jitWarmup);
+    return new BenchSpec(
+        benchOp,
+        min,
+        max,
+        factor,
+        warmup,
+        iters,
+        blocks,
+        jitWarmup,
+        BenchSpec.parsePattern(pattern));
   }
 
   @Override

@@ -141,7 +141,7 @@ class BenchCollectivesCommandTest {
     assertTrue(r.out().contains("#wrong"), r.out());
     assertTrue(r.out().contains("# wrong elements: 0 OK"), r.out());
     assertTrue(r.out().contains("262144"), r.out());
-    // auto: twice the largest message, at least the 4 MiB default.
+    // auto: four times the largest message, at least the 4 MiB default.
     assertTrue(r.out().contains(" term=4194304 "), r.out());
   }
 }
