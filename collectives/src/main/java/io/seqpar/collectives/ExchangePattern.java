@@ -15,16 +15,13 @@ public enum ExchangePattern {
   /**
    * Direct: every rank posts its blocks for every peer at once (AllReduce: one reduce-scatter round
    * to the chunk owners, who sum in rank order, then one all-gather round). One or two rounds
-   * whatever P is, so when ranks outnumber cores a rank makes progress whenever it is scheduled
-   * instead of waiting for its ring neighbour to be. Measured on 2 cores, IPC, P = 8, 4 MiB per
-   * rank: see docs/PERFORMANCE.md, "Collectives".
+   * whatever P is, so a rank makes progress whenever it is scheduled instead of waiting for its
+   * ring neighbour to be. Not the default: measured on 2 cores over IPC (docs/PERFORMANCE.md,
+   * "Collectives") it gathers 1–4 MiB blocks 10–40% faster than the ring at P = 4 and 8, but 256
+   * KiB blocks about 5× slower at P = 4, and AllReduce gains nothing.
    */
   DIRECT;
 
-  /**
-   * {@link #DIRECT} when the communicator's ranks outnumber the host's cores, else {@link #RING}.
-   */
-  public static ExchangePattern defaultFor(final Communicator comm) {
-    return comm.oversubscribed() ? DIRECT : RING;
-  }
+  /** The pattern collectives use unless told otherwise. */
+  public static final ExchangePattern DEFAULT = RING;
 }

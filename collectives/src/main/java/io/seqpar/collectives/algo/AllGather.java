@@ -35,9 +35,9 @@ public final class AllGather extends AbstractCollective {
   private int received;
   private boolean countStates;
 
-  /** With the pattern {@link ExchangePattern#defaultFor} the communicator. */
+  /** With {@link ExchangePattern#DEFAULT} (the ring). */
   public AllGather(final Communicator comm) {
-    this(comm, ExchangePattern.defaultFor(comm));
+    this(comm, ExchangePattern.DEFAULT);
   }
 
   public AllGather(final Communicator comm, final ExchangePattern pattern) {

@@ -24,8 +24,8 @@ import java.lang.foreign.ValueLayout;
  *
  * (mod P; tags s and P−1+s). After reduce-scatter rank r owns the full sum of chunk r+1.
  *
- * <p><b>Large buffers, direct</b> ({@link ExchangePattern#DIRECT}, the default when ranks outnumber
- * cores): the same chunks and bytes in two rounds instead of 2(P−1) steps.
+ * <p><b>Large buffers, direct</b> ({@link ExchangePattern#DIRECT}, on request): the same chunks and
+ * bytes in two rounds instead of 2(P−1) steps.
  *
  * <pre>
  *   round 0: send chunk q to rank q (every q ≠ r);  recv chunk r from every q into scratch slot q
@@ -73,7 +73,7 @@ public final class AllReduce extends AbstractCollective {
   }
 
   public AllReduce(final Communicator comm, final int maxBytes, final int smallBytes) {
-    this(comm, maxBytes, smallBytes, ExchangePattern.defaultFor(comm));
+    this(comm, maxBytes, smallBytes, ExchangePattern.DEFAULT);
   }
 
   /**

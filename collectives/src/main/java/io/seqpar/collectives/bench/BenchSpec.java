@@ -9,8 +9,8 @@ import java.util.Locale;
  * One sweep: op, per-rank sizes min..max by factor, warmup and timed iterations per size, All-Scan
  * K (≤ 0: default), and {@code jitWarmup} untimed iterations at a small size before the sweep so
  * the JIT has compiled the data path (a JVM needs thousands of calls, nccl-tests' C needs none).
- * {@code pattern} forces AllGather's and AllReduce's {@link ExchangePattern}; null picks {@link
- * ExchangePattern#defaultFor} the communicator.
+ * {@code pattern} forces AllGather's and AllReduce's {@link ExchangePattern}; null means {@link
+ * ExchangePattern#DEFAULT}.
  */
 public record BenchSpec(
     BenchOp op,
@@ -46,7 +46,7 @@ public record BenchSpec(
         "iters=" + iters,
         "blocks=" + blocks,
         "jitWarmup=" + jitWarmup,
-        "pattern=" + (pattern == null ? "auto" : pattern.name().toLowerCase(Locale.ROOT)));
+        "pattern=" + (pattern == null ? "default" : pattern.name().toLowerCase(Locale.ROOT)));
   }
 
   /** Parses what {@link #toArgs()} wrote. */
@@ -60,10 +60,10 @@ public record BenchSpec(
         Integer.parseInt(a.get("iters")),
         Integer.parseInt(a.get("blocks")),
         Integer.parseInt(a.getOrDefault("jitWarmup", "0")),
-        parsePattern(a.getOrDefault("pattern", "auto")));
+        parsePattern(a.getOrDefault("pattern", "default")));
   }
 
-  /** {@code auto} (null), {@code ring} or {@code direct}; anything else is null too. */
+  /** {@code ring} or {@code direct}; anything else (the CLI allows only "default") is null. */
   public static ExchangePattern parsePattern(final String name) {
     return switch (name) {
       case "ring" -> ExchangePattern.RING;

@@ -109,7 +109,7 @@ public final class BenchWorkload {
     }
     final RingExchange ring = new RingExchange(comm);
     final ExchangePattern pattern =
-        spec.pattern() == null ? ExchangePattern.defaultFor(comm) : spec.pattern();
+        spec.pattern() == null ? ExchangePattern.DEFAULT : spec.pattern();
     final AllReduce allReduce =
         op == BenchOp.ALLREDUCE
             ? new AllReduce(comm, bytes, AllReduce.DEFAULT_SMALL_BYTES, pattern)

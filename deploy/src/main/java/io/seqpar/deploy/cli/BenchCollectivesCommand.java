@@ -118,11 +118,10 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
 
   @Option(
       names = "--pattern",
-      defaultValue = "auto",
+      defaultValue = "ring",
       paramLabel = "P",
       description =
-          "AllGather/AllReduce exchange: ring, direct, or auto = direct when ranks outnumber"
-              + " cores (default: ${DEFAULT-VALUE}).")
+          "AllGather/AllReduce exchange pattern: ring or direct (default: ${DEFAULT-VALUE}).")
   String pattern;
 
   @Option(
@@ -235,8 +234,8 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
     if (jitWarmup < 0 || jitWarmup > 1_000_000) {
       throw bad("--jit-warmup", jitWarmup, "0..1000000");
     }
-    if (!List.of("auto", "ring", "direct").contains(pattern)) {
-      throw bad("--pattern", pattern, "auto|ring|direct");
+    if (!List.of("ring", "direct").contains(pattern)) {
+      throw bad("--pattern", pattern, "ring|direct");
     }
     resolvedTermLength =
         termLength.equalsIgnoreCase("auto")
