@@ -4,6 +4,7 @@ import static io.seqpar.collectives.wire.FrameHeaderFlyweight.HEADER_LENGTH;
 
 import io.seqpar.collectives.exceptions.CollectiveTimeoutException;
 import io.seqpar.collectives.exceptions.PeerLostException;
+import io.seqpar.collectives.transport.Doorbell;
 import io.seqpar.collectives.transport.FrameHandler;
 import io.seqpar.collectives.transport.Transport;
 import io.seqpar.collectives.wire.FrameHeaderFlyweight;
@@ -37,6 +38,9 @@ public final class Communicator implements AutoCloseable {
   private static final int FRAMES_PER_DESTINATION = 16;
   private static final int POLL_LIMIT = 64;
 
+  /** Longest sleep on the doorbell: bounds a lost wake-up and how late a deadline is noticed. */
+  static final long DOORBELL_TIMEOUT_NS = 1_000_000;
+
   private final Transport transport;
   private final CollectiveContext ctx;
   private final int rank;
@@ -44,6 +48,9 @@ public final class Communicator implements AutoCloseable {
   private final int maxPayload;
   private final IdleStrategy idle;
   private final long[] counters = new long[CollectiveCounter.values().length];
+  private final Doorbell doorbell;
+  private final int idleRoundsBeforeDoorbell;
+  private int idleRounds;
 
   // Operation slots (struct of arrays).
   private final boolean[] inUse;
@@ -90,6 +97,9 @@ public final class Communicator implements AutoCloseable {
               + "-byte header");
     }
     this.idle = ctx.idleStrategy();
+    this.doorbell = transport.doorbell();
+    // Sleep on the doorbell where the idle strategy would start parking: after its yields.
+    this.idleRoundsBeforeDoorbell = ctx.oversubscribed() ? 10 : 1010;
     final int n = ctx.maxOps();
     inUse = new boolean[n];
     complete = new boolean[n];
@@ -300,7 +310,11 @@ public final class Communicator implements AutoCloseable {
     int work = 0;
     for (int p = 0; p < ranks; p++) {
       if (sendHead[p] != sendTail[p]) {
-        work += pushSends(p);
+        final int frames = pushSends(p);
+        if (frames > 0 && doorbell != null) {
+          doorbell.ring(p);
+        }
+        work += frames;
       }
     }
     for (int p = 0; p < ranks; p++) {
@@ -426,6 +440,7 @@ public final class Communicator implements AutoCloseable {
       final long deadlineNs) {
     if (work > 0) {
       idle.reset();
+      idleRounds = 0;
       return;
     }
     final long now = System.nanoTime();
@@ -476,7 +491,33 @@ public final class Communicator implements AutoCloseable {
               + ctx.epoch()
               + ")");
     }
+    if (doorbell != null && ++idleRounds > idleRoundsBeforeDoorbell && !sendsPending()) {
+      sleepOnDoorbell();
+      return;
+    }
     idle.idle();
+  }
+
+  /** Whether a send waits for the transport (back-pressure: no peer rings for that). */
+  private boolean sendsPending() {
+    for (int p = 0; p < ranks; p++) {
+      if (sendHead[p] != sendTail[p]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Announce, poll once more (a frame may have landed meanwhile), then sleep until rung. */
+  private void sleepOnDoorbell() {
+    final int seen = doorbell.prepare(rank);
+    try {
+      if (progress() == 0) {
+        doorbell.await(rank, seen, DOORBELL_TIMEOUT_NS);
+      }
+    } finally {
+      doorbell.done(rank);
+    }
   }
 
   private String describeWaitingOn() {

@@ -61,6 +61,9 @@ public final class AeronTransport implements Transport {
     UDP
   }
 
+  /** Set to {@code off} to make IPC ranks park on a timer instead of sleeping on a doorbell. */
+  public static final String DOORBELL_ENV = "SEQPAR_DOORBELL";
+
   /** Largest MTU Aeron accepts (not 65 536). */
   public static final int MAX_MTU = 65504;
 
@@ -96,6 +99,7 @@ public final class AeronTransport implements Transport {
   private final BufferClaim claim = new BufferClaim();
   private final Adapter adapter = new Adapter();
   private int maxFrameLength;
+  private Doorbell doorbell;
   private boolean closed;
 
   private AeronTransport(final Context ctx) {
@@ -176,8 +180,28 @@ public final class AeronTransport implements Transport {
       maxPayload = Math.min(maxPayload, publications[d].maxPayloadLength());
     }
     maxFrameLength = maxPayload == Integer.MAX_VALUE ? ctx.mtu - 32 : maxPayload;
+    if (ctx.kind == Kind.IPC && !"off".equals(System.getenv(DOORBELL_ENV))) {
+      doorbell = openDoorbell();
+    }
     awaitConnected(timeoutNs);
     return this;
+  }
+
+  /** The doorbell file of this job, epoch and stream in the shared driver directory. */
+  private Doorbell openDoorbell() {
+    final String name =
+        "seqpar-doorbell-" + Long.toHexString(ctx.jobId) + "-" + ctx.epoch + "-" + ctx.streamId;
+    try {
+      return Doorbell.open(java.nio.file.Path.of(ctx.aeronDir), name, ctx.ranks).orElse(null);
+    } catch (final java.io.IOException e) {
+      throw new SeqparException(
+          "connect: rank=" + ctx.rank + " cannot map the doorbell in " + ctx.aeronDir, e);
+    }
+  }
+
+  @Override
+  public Doorbell doorbell() {
+    return doorbell;
   }
 
   private void awaitConnected(final long timeoutNs) {
@@ -375,6 +399,7 @@ public final class AeronTransport implements Transport {
       }
       CloseHelper.quietClose(subscription);
       CloseHelper.quietClose(aeron);
+      CloseHelper.quietClose(doorbell);
     }
   }
 

@@ -57,6 +57,14 @@ public interface Transport extends AutoCloseable {
    */
   int poll(int srcRank, FrameHandler handler, int limit);
 
+  /**
+   * A doorbell shared by the ranks of this group on this host, to sleep on while waiting for frames
+   * instead of parking on a timer; null when the transport has none (UDP, in-memory).
+   */
+  default Doorbell doorbell() {
+    return null;
+  }
+
   /** True once {@code peer} is known to be gone (closed, killed, or its link timed out). */
   boolean isPeerLost(int peer);
 

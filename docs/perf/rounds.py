@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""One ratio table over the rounds of docs/perf/side-by-side.sh: per point, seqpar and anchor
+medians of every round, the ratio per round, and whether the target holds in every round.
+
+usage: rounds.py OUT_DIR        (OUT_DIR/round*/seqpar/*.jsonl, OUT_DIR/round*/anchors/*.csv)
+ratio = anchor median time / seqpar median time (> 1: seqpar faster).
+"""
+import csv, glob, json, os, sys
+
+root = sys.argv[1]
+rounds = sorted(glob.glob(os.path.join(root, "round*")))
+seq, anchor = [], []
+for r in rounds:
+    s = {}
+    for f in glob.glob(os.path.join(r, "seqpar", "*.jsonl")):
+        for line in open(f):
+            j = json.loads(line)
+            s[(j["op"], j["ranks"], j["bytes"])] = j["time_us_median"]
+    a = {}
+    for name in ("mpi.csv", "gloo.csv"):
+        p = os.path.join(r, "anchors", name)
+        if os.path.exists(p):
+            for row in csv.DictReader(open(p)):
+                a[(row["impl"], row["op"], int(row["world"]), int(row["bytes_per_rank"]))] = float(row["median_us"])
+    seq.append(s)
+    anchor.append(a)
+
+def kib(b):
+    return f"{b // 1024} KiB" if b < 1 << 20 else f"{b >> 20} MiB"
+
+def cells(vals, fmt):
+    return " / ".join(fmt.format(v) if v is not None else "n/a" for v in vals)
+
+rows = [("allscan", [("openmpi-vader", "exscan", 1.0), ("torch-gloo", "exscan_ring", 3.0)]),
+        ("allgather-raw", [("openmpi-vader", "allgather", 1 / 1.5)]),
+        ("allreduce", [("openmpi-vader", "allreduce", 1 / 1.5)])]
+n = len(rounds)
+print(f"Rounds: {n}; each cell lists round 1 / round 2 / ...\n")
+print("| seqpar op (IPC) | P | bytes/rank | seqpar median us | anchor | anchor median us | ratio | target | met in every round |")
+print("|---|---|---|---|---|---|---|---|---|")
+met_count = total = 0
+for op, anchors in rows:
+    for p in (2, 4, 8):
+        for b in (256 << 10, 1 << 20, 4 << 20):
+            sv = [s.get((op, p, b)) for s in seq]
+            for impl, aop, target in anchors:
+                av = [a.get((impl, aop, p, b)) for a in anchor]
+                ratios = [x / y if x and y else None for x, y in zip(av, sv)]
+                ok = all(r is not None and r >= target for r in ratios)
+                total += 1
+                met_count += ok
+                print(f"| {op} | {p} | {kib(b)} | {cells(sv, '{:.1f}')} | {impl} {aop} | {cells(av, '{:.1f}')} | "
+                      f"{cells(ratios, '{:.2f}')} | >= {target:.2f} | {'yes' if ok else 'no'} |")
+print(f"\nTargets met in every round: {met_count} of {total}.\n")
+print("| P=8 scan | bytes/rank | allscan us | allgather us | chain us | tree us |")
+print("|---|---|---|---|---|---|")
+for b in (64 << 10, 256 << 10, 1 << 20, 4 << 20):
+    row = [cells([s.get((op, 8, b)) for s in seq], "{:.0f}") for op in ("allscan", "allgather", "chain", "tree")]
+    print(f"| 8 | {kib(b)} | " + " | ".join(row) + " |")
