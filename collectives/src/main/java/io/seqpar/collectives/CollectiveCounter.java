@@ -13,6 +13,7 @@ public enum CollectiveCounter {
   MESSAGES_SENT("messages sent"),
   MESSAGES_RECEIVED("messages received"),
   BACK_PRESSURE("offers refused by back-pressure"),
+  DOORBELL_SLEEPS("waits slept on the doorbell"),
   DROPPED_FOREIGN_JOB("frames of another job id dropped"),
   DROPPED_STALE_EPOCH("frames of an older epoch dropped"),
   DROPPED_STALE_SEQUENCE("frames of a finished collective dropped"),

@@ -41,6 +41,12 @@ public final class EmbeddedDriver implements AutoCloseable {
    * SEQPAR_IDLE=spins,yields,minParkNs,maxParkNs} (inherited by rank processes).
    */
   public static IdleStrategy parkingIdleStrategy() {
+    final long[] p = parkingParameters();
+    return new BackoffIdleStrategy(p[0], p[1], p[2], p[3]);
+  }
+
+  /** {@link #IDLE_DEFAULTS}, or what {@code SEQPAR_IDLE} says. */
+  private static long[] parkingParameters() {
     final long[] p = IDLE_DEFAULTS.clone();
     final String env = System.getenv("SEQPAR_IDLE");
     if (env != null && !env.isBlank()) {
@@ -49,7 +55,7 @@ public final class EmbeddedDriver implements AutoCloseable {
         p[i] = Long.parseLong(f[i].trim());
       }
     }
-    return new BackoffIdleStrategy(p[0], p[1], p[2], p[3]);
+    return p;
   }
 
   /**
@@ -71,17 +77,34 @@ public final class EmbeddedDriver implements AutoCloseable {
    *       others). Short parks alone (10–50 µs) were no better overall (docs/PERFORMANCE.md,
    *       "Collectives").
    * </ul>
+   *
+   * Over Aeron IPC with ranks &gt; cores the park phase is replaced: once a rank has yielded, it
+   * sleeps on its {@link Doorbell} (a futex its peers ring after sending it frames) for at most 1
+   * ms, so it wakes when data arrives rather than when a timer fires ({@code SEQPAR_DOORBELL=off}
+   * restores parking). With a core per rank it is not used: there, sleeping lets the virtual CPU
+   * halt, and waking it cost up to a host tick (4 ms) per message on this VM.
    */
   public static IdleStrategy idleStrategyFor(final int localRanks) {
-    final String env = System.getenv("SEQPAR_IDLE");
-    if (env != null && !env.isBlank()) {
-      return parkingIdleStrategy();
-    }
-    if (localRanks <= Runtime.getRuntime().availableProcessors()) {
-      return parkingIdleStrategy();
-    }
-    final long[] p = OVERSUBSCRIBED_IDLE;
+    final long[] p = idleParameters(localRanks);
     return new BackoffIdleStrategy(p[0], p[1], p[2], p[3]);
+  }
+
+  /**
+   * How many idle rounds {@link #idleStrategyFor} spins and yields before it would park: where a
+   * rank with a {@link Doorbell} goes to sleep on it instead.
+   */
+  public static int roundsBeforePark(final int localRanks) {
+    final long[] p = idleParameters(localRanks);
+    return (int) Math.min(Integer.MAX_VALUE, p[0] + p[1]);
+  }
+
+  private static long[] idleParameters(final int localRanks) {
+    final String env = System.getenv("SEQPAR_IDLE");
+    if ((env != null && !env.isBlank())
+        || localRanks <= Runtime.getRuntime().availableProcessors()) {
+      return parkingParameters();
+    }
+    return OVERSUBSCRIBED_IDLE.clone();
   }
 
   /** How {@link #idleStrategyFor(int)} is configured for {@code localRanks}, for headers. */
