@@ -8,7 +8,7 @@ ratio = anchor median time / seqpar median time (> 1: seqpar faster).
 import csv, glob, json, os, sys
 
 root = sys.argv[1]
-rounds = sorted(glob.glob(os.path.join(root, "round*")))
+rounds = sorted(d for d in glob.glob(os.path.join(root, "round*")) if os.path.isdir(d))
 seq, anchor = [], []
 for r in rounds:
     s = {}
