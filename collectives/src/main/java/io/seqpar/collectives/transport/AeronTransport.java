@@ -49,10 +49,12 @@ import org.agrona.concurrent.SleepingMillisIdleStrategy;
  *   <li>UDP, per process: {@code 2·(P−1)·3·termLength} (publications plus images).
  * </ul>
  *
- * Every client pre-touches the logs it maps ({@code preTouchMappedMemory}), so these bytes are
+ * IPC clients pre-touch the logs they map ({@code preTouchMappedMemory}), so these bytes are
  * committed at connect and no page fault lands inside a collective (a first pass over a fresh 48
- * MiB log cost a minor fault per 4 KiB page on both ends). If {@code /dev/shm} is too small the
- * driver refuses the publication at connect (its storage check) instead of failing mid-step.
+ * MiB log cost a minor fault per 4 KiB page on both ends); the driver refuses a publication at
+ * connect when {@code /dev/shm} is too small (its storage check). UDP clients do not: pre-touching
+ * also commits the whole CnC file (46 MiB with Aeron's defaults), which a pod's {@code /dev/shm}
+ * sized for the logs alone cannot hold — the touch then dies with SIGBUS.
  */
 public final class AeronTransport implements Transport {
   /** IPC or UDP. */
@@ -112,7 +114,9 @@ public final class AeronTransport implements Transport {
         Aeron.connect(
             new Aeron.Context()
                 .aeronDirectoryName(ctx.aeronDir)
-                .preTouchMappedMemory(true)
+                // IPC only: touching commits every mapped page (the CnC file too, 46 MiB), which a
+                // pod's /dev/shm sized by ShmSizing for sparse UDP logs cannot hold (SIGBUS).
+                .preTouchMappedMemory(ctx.kind == Kind.IPC)
                 .errorHandler(t -> {})
                 .subscriberErrorHandler(t -> {}));
     try {
