@@ -34,6 +34,8 @@ class DoorbellTest {
           CompletableFuture.runAsync(
               () -> {
                 try {
+                  // A deliberate delay, not a wait for a condition: ring once the sleeper is
+                  // (very likely) inside futex, so the wake-up path is what gets tested.
                   Thread.sleep(50);
                 } catch (final InterruptedException e) {
                   Thread.currentThread().interrupt();
