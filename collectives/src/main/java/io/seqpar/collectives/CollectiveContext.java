@@ -105,6 +105,6 @@ public final class CollectiveContext {
 
   /** Whether more ranks share this host than it has cores, so ranks cannot all run at once. */
   public boolean oversubscribed() {
-    return localRanks > Runtime.getRuntime().availableProcessors();
+    return EmbeddedDriver.oversubscribed(localRanks);
   }
 }

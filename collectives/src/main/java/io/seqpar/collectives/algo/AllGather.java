@@ -110,35 +110,23 @@ public final class AllGather extends AbstractCollective {
     return pattern;
   }
 
+  /**
+   * Counts completed receives in posting order (direct receives may complete in any order); the
+   * ring forwards each block it got to the next rank.
+   */
   @Override
   protected int doWork() {
-    if (pattern == ExchangePattern.DIRECT) {
-      return countDirectReceives();
-    }
     int work = 0;
     while (received < ranks - 1 && comm.isComplete(recvOps[received])) {
       final int s = ++received;
       if (countStates) {
         addStatesReceived(1);
       }
-      if (s < ranks - 1) {
+      if (pattern == ExchangePattern.RING && s < ranks - 1) {
         final int block = Math.floorMod(rank - s, ranks);
         sendOps[s] =
             comm.postSend(sequence(), s, next, recv, (long) block * blockBytes, blockBytes);
         sendsPosted++;
-      }
-      work++;
-    }
-    return work;
-  }
-
-  /** Direct receives may complete in any order; they are counted in posting order. */
-  private int countDirectReceives() {
-    int work = 0;
-    while (received < ranks - 1 && comm.isComplete(recvOps[received])) {
-      received++;
-      if (countStates) {
-        addStatesReceived(1);
       }
       work++;
     }

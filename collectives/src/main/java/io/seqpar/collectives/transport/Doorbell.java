@@ -43,12 +43,10 @@ public final class Doorbell implements AutoCloseable {
   private final MemorySegment slots;
   private final MemorySegment[] seqWords;
   private final MemorySegment timeout;
-  private final int ranks;
 
   private Doorbell(final Arena arena, final MemorySegment slots, final int ranks) {
     this.arena = arena;
     this.slots = slots;
-    this.ranks = ranks;
     this.seqWords = new MemorySegment[ranks];
     for (int r = 0; r < ranks; r++) {
       seqWords[r] = slots.asSlice((long) r * SLOT_BYTES, Integer.BYTES);
@@ -79,10 +77,6 @@ public final class Doorbell implements AutoCloseable {
       arena.close();
       throw e;
     }
-  }
-
-  public int ranks() {
-    return ranks;
   }
 
   /** Sender side: wakes {@code rank} if it is asleep (or about to sleep) on its doorbell. */

@@ -98,10 +98,14 @@ public final class EmbeddedDriver implements AutoCloseable {
     return (int) Math.min(Integer.MAX_VALUE, p[0] + p[1]);
   }
 
+  /** Whether {@code localRanks} ranks on this host outnumber its cores. */
+  public static boolean oversubscribed(final int localRanks) {
+    return localRanks > Runtime.getRuntime().availableProcessors();
+  }
+
   private static long[] idleParameters(final int localRanks) {
     final String env = System.getenv("SEQPAR_IDLE");
-    if ((env != null && !env.isBlank())
-        || localRanks <= Runtime.getRuntime().availableProcessors()) {
+    if ((env != null && !env.isBlank()) || !oversubscribed(localRanks)) {
       return parkingParameters();
     }
     return OVERSUBSCRIBED_IDLE.clone();
