@@ -16,12 +16,22 @@ public final class CollectiveContext {
   /** Default number of operations (sends plus receives) that may be posted at once. */
   public static final int DEFAULT_MAX_OPS = 1024;
 
+  /**
+   * Default size from which a message to a rank on this host is copied once, straight from the
+   * sender's memory, instead of going through frames (where the transport supports it).
+   */
+  public static final int DEFAULT_SINGLE_COPY_MIN_BYTES = 64 * 1024;
+
+  /** Smallest {@link #singleCopyMinBytes} accepted. */
+  public static final int MIN_SINGLE_COPY_MIN_BYTES = 1024;
+
   private long jobId;
   private long epoch;
   private long timeoutNs = DEFAULT_TIMEOUT_NS;
   private IdleStrategy idleStrategy;
   private int maxOps = DEFAULT_MAX_OPS;
   private int localRanks = 1;
+  private int singleCopyMinBytes = DEFAULT_SINGLE_COPY_MIN_BYTES;
 
   public CollectiveContext jobId(final long v) {
     jobId = v;
@@ -54,6 +64,16 @@ public final class CollectiveContext {
     return this;
   }
 
+  /**
+   * Messages of at least this many bytes go as a descriptor the receiver copies from when the
+   * transport offers single copy ({@code Transport.rendezvousBoard()}); {@link Integer#MAX_VALUE}
+   * turns it off. Default {@link #DEFAULT_SINGLE_COPY_MIN_BYTES}.
+   */
+  public CollectiveContext singleCopyMinBytes(final int v) {
+    singleCopyMinBytes = v;
+    return this;
+  }
+
   public CollectiveContext maxOps(final int v) {
     maxOps = v;
     return this;
@@ -72,6 +92,13 @@ public final class CollectiveContext {
     }
     if (localRanks < 1) {
       throw new IllegalArgumentException("localRanks must be >= 1, got " + localRanks);
+    }
+    if (singleCopyMinBytes < MIN_SINGLE_COPY_MIN_BYTES) {
+      throw new IllegalArgumentException(
+          "singleCopyMinBytes must be >= "
+              + MIN_SINGLE_COPY_MIN_BYTES
+              + " (or Integer.MAX_VALUE for off), got "
+              + singleCopyMinBytes);
     }
     if (idleStrategy == null) {
       idleStrategy = EmbeddedDriver.parkingIdleStrategy();
@@ -97,6 +124,10 @@ public final class CollectiveContext {
 
   public int maxOps() {
     return maxOps;
+  }
+
+  public int singleCopyMinBytes() {
+    return singleCopyMinBytes;
   }
 
   public int localRanks() {

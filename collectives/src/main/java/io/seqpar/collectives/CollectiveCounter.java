@@ -14,6 +14,8 @@ public enum CollectiveCounter {
   MESSAGES_RECEIVED("messages received"),
   BACK_PRESSURE("offers refused by back-pressure"),
   DOORBELL_SLEEPS("waits slept on the doorbell"),
+  SINGLE_COPY_SENT("messages sent as a descriptor the receiver copied from"),
+  SINGLE_COPY_RECEIVED("messages copied straight from the sender's memory"),
   DROPPED_FOREIGN_JOB("frames of another job id dropped"),
   DROPPED_STALE_EPOCH("frames of an older epoch dropped"),
   DROPPED_STALE_SEQUENCE("frames of a finished collective dropped"),
@@ -22,7 +24,9 @@ public enum CollectiveCounter {
   REJECTED_RANK("frames with a source rank out of range or not matching the link rejected"),
   REJECTED_LENGTH("frames whose lengths do not fit the frame or the posted buffer rejected"),
   REJECTED_OFFSET("frames out of order within a message rejected"),
-  REJECTED_TAG("frames whose tag does not match the posted receive rejected");
+  REJECTED_TAG("frames whose tag does not match the posted receive rejected"),
+  REJECTED_DESCRIPTOR(
+      "descriptor frames that were malformed, unexpected or pointed outside the sender rejected");
 
   private final String label;
 

@@ -4,12 +4,15 @@ import static io.seqpar.collectives.wire.FrameHeaderFlyweight.HEADER_LENGTH;
 
 import io.seqpar.collectives.exceptions.CollectiveTimeoutException;
 import io.seqpar.collectives.exceptions.PeerLostException;
+import io.seqpar.collectives.transport.CrossMemory;
 import io.seqpar.collectives.transport.Doorbell;
 import io.seqpar.collectives.transport.EmbeddedDriver;
 import io.seqpar.collectives.transport.FrameHandler;
+import io.seqpar.collectives.transport.RendezvousBoard;
 import io.seqpar.collectives.transport.Transport;
 import io.seqpar.collectives.wire.FrameHeaderFlyweight;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
@@ -34,6 +37,14 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>{@link #progress()} is a duty cycle: push what fits to every destination, then poll every
  * source with a posted receive. Because sends never block, two ranks sending to each other at once
  * cannot deadlock. No method on this path allocates. One thread drives a communicator.
+ *
+ * <p>Single copy: when the transport has a {@link RendezvousBoard} (ranks of one host) a message of
+ * at least {@link CollectiveContext#singleCopyMinBytes()} to a peer that proved it can read this
+ * process is sent as one descriptor frame in place of its data frames, so it is matched exactly
+ * like them; the receiver copies the message from the sender's buffer and acknowledges on the
+ * board, and only then is the send complete ({@link SingleCopy}). Per destination, sends are
+ * retired in order: {@code sendHead ≤ sendCursor ≤ sendTail}, where ops between head and cursor
+ * wait for that acknowledgement and ops from the cursor on still have frames to push.
  */
 public final class Communicator implements AutoCloseable {
   private static final int FRAMES_PER_DESTINATION = 16;
@@ -52,6 +63,9 @@ public final class Communicator implements AutoCloseable {
   private final Doorbell doorbell;
   private final int idleRoundsBeforeDoorbell;
   private int idleRounds;
+  private final SingleCopy singleCopy;
+  private final boolean[] goneWhileCopying;
+  private final UnsafeBuffer descriptor = new UnsafeBuffer(new byte[SingleCopy.DESCRIPTOR_BYTES]);
 
   // Operation slots (struct of arrays).
   private final boolean[] inUse;
@@ -64,11 +78,13 @@ public final class Communicator implements AutoCloseable {
   private final int[] done;
   private final int[] fragment;
   private final UnsafeBuffer[] buffer;
+  private final long[] token;
   private int freeHint;
 
   // Per-peer FIFO of posted op indices, sends and receives separately.
   private final int[][] sendQueue;
   private final int[] sendHead;
+  private final int[] sendCursor;
   private final int[] sendTail;
   private final int[][] recvQueue;
   private final int[] recvHead;
@@ -115,6 +131,7 @@ public final class Communicator implements AutoCloseable {
     done = new int[n];
     fragment = new int[n];
     buffer = new UnsafeBuffer[n];
+    token = new long[n];
     for (int i = 0; i < n; i++) {
       buffer[i] = new UnsafeBuffer(0, 0);
     }
@@ -123,10 +140,17 @@ public final class Communicator implements AutoCloseable {
     sendQueue = new int[ranks][];
     recvQueue = new int[ranks][];
     sendHead = new int[ranks];
+    sendCursor = new int[ranks];
     sendTail = new int[ranks];
     recvHead = new int[ranks];
     recvTail = new int[ranks];
     sendHeader.jobId(ctx.jobId()).epoch(ctx.epoch()).srcRank(rank);
+    final RendezvousBoard board = transport.rendezvousBoard();
+    this.singleCopy =
+        board != null && ranks > 1 && ctx.singleCopyMinBytes() != Integer.MAX_VALUE
+            ? new SingleCopy(board, rank, ranks, ctx.singleCopyMinBytes())
+            : null;
+    this.goneWhileCopying = new boolean[ranks];
   }
 
   public int rank() {
@@ -305,6 +329,7 @@ public final class Communicator implements AutoCloseable {
     }
     for (int p = 0; p < ranks; p++) {
       sendHead[p] = sendTail[p];
+      sendCursor[p] = sendTail[p];
       recvHead[p] = recvTail[p];
     }
   }
@@ -314,6 +339,7 @@ public final class Communicator implements AutoCloseable {
     int work = 0;
     for (int p = 0; p < ranks; p++) {
       if (sendHead[p] != sendTail[p]) {
+        work += retireCopied(p);
         final int frames = pushSends(p);
         if (frames > 0 && doorbell != null) {
           doorbell.ring(p);
@@ -323,6 +349,9 @@ public final class Communicator implements AutoCloseable {
     }
     for (int p = 0; p < ranks; p++) {
       if (recvHead[p] != recvTail[p]) {
+        if (singleCopy != null) {
+          singleCopy.probe(p); // once per peer: may it send us descriptors?
+        }
         receiver.src = p;
         work += transport.poll(p, receiver, POLL_LIMIT);
       }
@@ -330,12 +359,37 @@ public final class Communicator implements AutoCloseable {
     return work;
   }
 
+  /** Completes, in order, the sends to {@code dst} its receiver has copied; returns how many. */
+  private int retireCopied(final int dst) {
+    int retired = 0;
+    while (sendHead[dst] != sendCursor[dst]) {
+      final int op = sendQueue[dst][sendHead[dst] & mask];
+      if (!complete[op]) {
+        if (!singleCopy.acknowledged(dst, token[op])) {
+          break;
+        }
+        complete[op] = true;
+        counters[CollectiveCounter.MESSAGES_SENT.ordinal()]++;
+        retired++;
+      }
+      sendHead[dst]++;
+    }
+    return retired;
+  }
+
   private int pushSends(final int dst) {
     int frames = 0;
-    while (sendHead[dst] != sendTail[dst] && frames < FRAMES_PER_DESTINATION) {
-      final int op = sendQueue[dst][sendHead[dst] & mask];
+    while (sendCursor[dst] != sendTail[dst] && frames < FRAMES_PER_DESTINATION) {
+      final int op = sendQueue[dst][sendCursor[dst] & mask];
       final int len = length[op];
       final int offset = done[op];
+      if (offset == 0 && singleCopy != null && singleCopy.eligible(dst, len)) {
+        if (!offerDescriptor(dst, op)) {
+          break;
+        }
+        frames++;
+        continue;
+      }
       final int payload = Math.min(maxPayload, len - offset);
       sendHeader
           .sequence(sequence[op])
@@ -356,10 +410,38 @@ public final class Communicator implements AutoCloseable {
       if (done[op] == len) {
         complete[op] = true;
         counters[CollectiveCounter.MESSAGES_SENT.ordinal()]++;
-        sendHead[dst]++;
+        sendCursor[dst]++;
       }
     }
+    retireCopied(dst); // frame-sent ops behind the head
     return frames;
+  }
+
+  /** Offers the whole of {@code op} as one descriptor frame; its buffer stays busy until acked. */
+  private boolean offerDescriptor(final int dst, final int op) {
+    final long t = singleCopy.peekToken(dst);
+    sendHeader
+        .sequence(sequence[op])
+        .tag(tag[op])
+        .blockIndex(FrameHeaderFlyweight.DESCRIPTOR_BLOCK_INDEX)
+        .payloadLength(SingleCopy.DESCRIPTOR_BYTES)
+        .messageOffset(0)
+        .messageLength(length[op]);
+    descriptor.putLong(0, buffer[op].addressOffset(), ByteOrder.LITTLE_ENDIAN);
+    descriptor.putLong(Long.BYTES, t, ByteOrder.LITTLE_ENDIAN);
+    if (!transport.offer(
+        dst, sendHeader, HEADER_LENGTH, descriptor, 0, SingleCopy.DESCRIPTOR_BYTES)) {
+      counters[CollectiveCounter.BACK_PRESSURE.ordinal()]++;
+      return false;
+    }
+    singleCopy.issued(dst);
+    token[op] = t;
+    fragment[op] = 1;
+    counters[CollectiveCounter.FRAMES_SENT.ordinal()]++;
+    counters[CollectiveCounter.BYTES_SENT.ordinal()] += length[op];
+    counters[CollectiveCounter.SINGLE_COPY_SENT.ordinal()]++;
+    sendCursor[dst]++;
+    return true;
   }
 
   /**
@@ -405,6 +487,9 @@ public final class Communicator implements AutoCloseable {
     if (h.tag() != tag[op]) {
       return count(CollectiveCounter.REJECTED_TAG);
     }
+    if (h.blockIndex() == FrameHeaderFlyweight.DESCRIPTOR_BLOCK_INDEX) {
+      return onDescriptor(src, op, h, buf, offset + HEADER_LENGTH, payload);
+    }
     final int len = length[op];
     if (h.messageLength() != len || payload > len - done[op]) {
       return count(CollectiveCounter.REJECTED_LENGTH);
@@ -423,6 +508,53 @@ public final class Communicator implements AutoCloseable {
       counters[CollectiveCounter.MESSAGES_RECEIVED.ordinal()]++;
       recvHead[src]++;
     }
+    return FrameHandler.CONSUMED;
+  }
+
+  /**
+   * A descriptor for the head receive from {@code src}: copy the whole message out of {@code src}'s
+   * buffer, then acknowledge so its send completes. Only from a peer this rank agreed to read, and
+   * only for exactly the posted length, before any of it arrived as frames.
+   */
+  private int onDescriptor(
+      final int src,
+      final int op,
+      final FrameHeaderFlyweight h,
+      final DirectBuffer buf,
+      final int payloadOffset,
+      final int payload) {
+    final int len = length[op];
+    if (singleCopy == null
+        || !singleCopy.readsFrom(src)
+        || payload != SingleCopy.DESCRIPTOR_BYTES
+        || h.messageLength() != len
+        || h.messageOffset() != 0
+        || done[op] != 0) {
+      return count(CollectiveCounter.REJECTED_DESCRIPTOR);
+    }
+    final long remote = buf.getLong(payloadOffset, ByteOrder.LITTLE_ENDIAN);
+    final long t = buf.getLong(payloadOffset + Long.BYTES, ByteOrder.LITTLE_ENDIAN);
+    final long copied = singleCopy.pull(src, buffer[op].addressOffset(), remote, len);
+    if (copied != len) {
+      if (copied == -CrossMemory.ESRCH) {
+        // The sender's process is gone: the wait loop fails this collective, naming it.
+        goneWhileCopying[src] = true;
+        return FrameHandler.CONSUMED;
+      }
+      // An address outside the sender: a forged or corrupt frame; the real one may still come.
+      return count(CollectiveCounter.REJECTED_DESCRIPTOR);
+    }
+    singleCopy.acknowledge(src, t);
+    if (doorbell != null) {
+      doorbell.ring(src); // it may sleep waiting for this acknowledgement
+    }
+    done[op] = len;
+    counters[CollectiveCounter.FRAMES_RECEIVED.ordinal()]++;
+    counters[CollectiveCounter.BYTES_RECEIVED.ordinal()] += len;
+    counters[CollectiveCounter.SINGLE_COPY_RECEIVED.ordinal()]++;
+    complete[op] = true;
+    counters[CollectiveCounter.MESSAGES_RECEIVED.ordinal()]++;
+    recvHead[src]++;
     return FrameHandler.CONSUMED;
   }
 
@@ -449,7 +581,8 @@ public final class Communicator implements AutoCloseable {
     }
     final long now = System.nanoTime();
     for (int p = 0; p < ranks; p++) {
-      if ((recvHead[p] != recvTail[p] || sendHead[p] != sendTail[p]) && transport.isPeerLost(p)) {
+      if ((recvHead[p] != recvTail[p] || sendHead[p] != sendTail[p])
+          && (transport.isPeerLost(p) || goneWhileCopying[p])) {
         throw new PeerLostException(
             opName
                 + ": rank="
@@ -502,10 +635,13 @@ public final class Communicator implements AutoCloseable {
     idle.idle();
   }
 
-  /** Whether a send waits for the transport (back-pressure: no peer rings for that). */
+  /**
+   * Whether a send waits for the transport (back-pressure: no peer rings for that). Sends waiting
+   * for a single-copy acknowledgement do not count: the receiver rings after copying.
+   */
   private boolean sendsPending() {
     for (int p = 0; p < ranks; p++) {
-      if (sendHead[p] != sendTail[p]) {
+      if (sendCursor[p] != sendTail[p]) {
         return true;
       }
     }
@@ -541,8 +677,11 @@ public final class Communicator implements AutoCloseable {
       }
     }
     for (int p = 0; p < ranks; p++) {
-      if (sendHead[p] != sendTail[p]) {
+      if (sendCursor[p] != sendTail[p]) {
         return "rank=" + p + " to accept a message (back-pressure)";
+      }
+      if (sendHead[p] != sendTail[p]) {
+        return "rank=" + p + " to copy a message (single copy)";
       }
     }
     return "nothing (local)";

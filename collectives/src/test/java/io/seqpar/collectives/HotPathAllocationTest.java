@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Steady state allocates nothing: after warm-up, a loop of All-Scan (fwd and bwd), ring exchange,
@@ -30,16 +30,27 @@ class HotPathAllocationTest {
    */
   private static final long SLACK_BYTES = 16 * 1024;
 
-  @ParameterizedTest
-  @EnumSource(
-      value = RankGroup.Kind.class,
-      names = {"INMEM", "IPC"})
-  void steadyStateCollectivesDoNotAllocate(final RankGroup.Kind kind) throws Exception {
+  /**
+   * {@code singleCopyMinBytes} 1024: every message of 1 KiB and more (scan blocks, the ring, the
+   * gather) goes as a descriptor the receiver copies from, so that path is measured too.
+   */
+  @ParameterizedTest(name = "{0} singleCopyMinBytes={1}")
+  @CsvSource({"INMEM, 2147483647", "IPC, 2147483647", "IPC, 1024"})
+  void steadyStateCollectivesDoNotAllocate(final RankGroup.Kind kind, final int singleCopyMinBytes)
+      throws Exception {
     final ScanShape shape = new ScanShape(2, 16, 32);
     try (RankGroup g = RankGroup.create(kind, 3, TimeUnit.SECONDS.toNanos(60))) {
       final List<Long> allocated =
           g.run(
-              (rank, comm) -> {
+              (rank, unused) -> {
+                final Communicator comm =
+                    new Communicator(
+                        g.transport(rank),
+                        new CollectiveContext()
+                            .jobId(RankGroup.TEST_JOB_ID)
+                            .epoch(RankGroup.TEST_EPOCH)
+                            .timeoutNs(TimeUnit.SECONDS.toNanos(60))
+                            .singleCopyMinBytes(singleCopyMinBytes));
                 final com.sun.management.ThreadMXBean mx =
                     (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
                 final Arena arena = Arena.ofAuto();
@@ -69,7 +80,16 @@ class HotPathAllocationTest {
                   gather.start(st, gathered, shape.stateBytes());
                   gather.await();
                 }
-                return mx.getCurrentThreadAllocatedBytes() - before;
+                final long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+                if (singleCopyMinBytes < Integer.MAX_VALUE
+                    && SingleCopyTest.crossProcessReadsAllowed()
+                    && comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED) < MEASURED) {
+                  throw new AssertionError(
+                      "single copy barely used: "
+                          + comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED));
+                }
+                comm.close();
+                return bytes;
               },
               170);
       for (int r = 0; r < allocated.size(); r++) {

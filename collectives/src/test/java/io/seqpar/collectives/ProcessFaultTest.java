@@ -30,8 +30,11 @@ class ProcessFaultTest {
   private static final long EPOCH = 7;
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"ipc", "udp"})
-  void killedRankMakesEverySurvivorThrowWithinTheDeadline(final String transport) throws Exception {
+  @ValueSource(strings = {"ipc", "udp", "ipc-single-copy"})
+  void killedRankMakesEverySurvivorThrowWithinTheDeadline(final String variant) throws Exception {
+    // ipc-single-copy: 64 KiB blocks, sent as descriptors the receiver copies from the sender.
+    final String transport = variant.startsWith("ipc") ? "ipc" : "udp";
+    final int rows = variant.equals("ipc-single-copy") ? 1024 : 64;
     final EmbeddedDriver driver =
         transport.equals("ipc") ? EmbeddedDriver.launchUnique("seqpar-fault") : null;
     final File victimDir;
@@ -48,6 +51,7 @@ class ProcessFaultTest {
               a.add("timeoutMs=" + TIMEOUT_MS);
               a.add("workload=fault");
               a.add("op=allscan");
+              a.add("rows=" + rows);
               a.add("termLength=" + (1 << 20));
               if (driver != null) {
                 a.add("aeronDir=" + driver.aeronDirectoryName());
@@ -57,6 +61,7 @@ class ProcessFaultTest {
             TimeUnit.SECONDS.toNanos(120))) {
       final List<String> log = new ArrayList<>();
       int ready = 0;
+      long copied = 0;
       final long readyDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       while (ready < RANKS) {
         final RankProcessGroup.Line l = g.next(readyDeadline);
@@ -64,10 +69,15 @@ class ProcessFaultTest {
         log.add(l.rank() + ": " + l.text());
         if (l.text().startsWith("READY")) {
           ready++;
+          copied += Long.parseLong(l.text().substring(l.text().indexOf("copied=") + 7));
         }
         assertTrue(
             !l.text().startsWith("FAILED") && !l.text().equals("EXIT"), "early failure: " + log);
       }
+      assertEquals(
+          variant.equals("ipc-single-copy") && SingleCopyTest.crossProcessReadsAllowed(),
+          copied > 0,
+          "messages copied from a sender before the kill: " + copied + " " + log);
       victimDir = new File(g.rankDirPrefix() + "-" + VICTIM);
       assertEquals(
           transport.equals("udp"), victimDir.isDirectory(), "rank driver dir " + victimDir);

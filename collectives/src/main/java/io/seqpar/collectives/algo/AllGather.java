@@ -77,10 +77,10 @@ public final class AllGather extends AbstractCollective {
     this.recv = recv;
     this.blockBytes = blockBytes;
     this.countStates = countStates;
-    MemorySegment.copy(send, 0, recv, (long) rank * blockBytes, blockBytes);
     sendsPosted = 0;
     received = 0;
     if (ranks == 1) {
+      MemorySegment.copy(send, 0, recv, (long) rank * blockBytes, blockBytes);
       completeLocally();
       return;
     }
@@ -91,9 +91,10 @@ public final class AllGather extends AbstractCollective {
       }
       for (int s = 0; s < ranks - 1; s++) {
         final int to = (rank + s + 1) % ranks;
-        sendOps[s] = comm.postSend(seq, 0, to, recv, (long) rank * blockBytes, blockBytes);
+        sendOps[s] = comm.postSend(seq, 0, to, send, 0, blockBytes);
       }
       sendsPosted = ranks - 1;
+      copyOwnBlock(send);
       return;
     }
     next = (rank + 1) % ranks;
@@ -102,8 +103,18 @@ public final class AllGather extends AbstractCollective {
       final int block = Math.floorMod(rank - s - 1, ranks);
       recvOps[s] = comm.postRecv(seq, s, prev, recv, (long) block * blockBytes, blockBytes);
     }
-    sendOps[0] = comm.postSend(seq, 0, next, recv, (long) rank * blockBytes, blockBytes);
+    sendOps[0] = comm.postSend(seq, 0, next, send, 0, blockBytes);
     sendsPosted = 1;
+    copyOwnBlock(send);
+  }
+
+  /**
+   * Own block into place, after its sends went out from {@code send}: a large block is copied by
+   * its receivers meanwhile (single copy) instead of after this copy.
+   */
+  private void copyOwnBlock(final MemorySegment send) {
+    comm.progress();
+    MemorySegment.copy(send, 0, recv, (long) rank * blockBytes, blockBytes);
   }
 
   public ExchangePattern pattern() {

@@ -133,15 +133,18 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
     nextBlock = 0;
     sendsPosted = 0;
     if (v == 0) {
-      Zero.fill(out, shape.stateBytes());
       nextBlock = blocks;
       if (next >= 0) {
-        // The first rank's outgoing state is its own ΔS (X = 0): send it as is, block by block.
+        // The first rank's outgoing state is its own ΔS (X = 0): send it as is, block by block,
+        // and clear its output while the next rank takes them.
         for (int k = 0; k < blocks; k++) {
           sendOps[k] = comm.postSend(seq, k, next, state, offset(k), bytes(k));
         }
         sendsPosted = blocks;
+        comm.progress();
+        Zero.fill(out, shape.stateBytes());
       } else {
+        Zero.fill(out, shape.stateBytes());
         completeLocally();
       }
       return;

@@ -10,6 +10,9 @@ import java.util.Locale;
  * Aggregates the ranks' {@code RESULT} lines into nccl-tests-style rows: per timed iteration the
  * max over ranks, then the median and p99 (nearest rank) over iterations; algbw and busbw in GB/s
  * (1e9); #wrong summed over ranks. Prints a table, JSONL or CSV.
+ *
+ * <p>A {@code RESULT} line may carry a sixth field, the messages that rank received by single copy
+ * at that size (warm-up included); summed over ranks it is {@code single_copy_messages}.
  */
 public final class BenchReport {
   /** One size. */
@@ -20,7 +23,8 @@ public final class BenchReport {
       double p99Us,
       double algbw,
       double busbw,
-      long wrong) {}
+      long wrong,
+      long singleCopyMessages) {}
 
   private final BenchSpec spec;
   private final String transport;
@@ -30,6 +34,7 @@ public final class BenchReport {
   private final List<Row> rows = new ArrayList<>();
   private final java.util.Map<Long, long[][]> pending = new java.util.TreeMap<>();
   private final java.util.Map<Long, Long> wrong = new java.util.HashMap<>();
+  private final java.util.Map<Long, Long> singleCopy = new java.util.HashMap<>();
   private final java.util.Map<Long, Integer> seen = new java.util.HashMap<>();
 
   /**
@@ -59,6 +64,7 @@ public final class BenchReport {
     final long[] t = Arrays.stream(f[4].split(",")).mapToLong(Long::parseLong).toArray();
     pending.computeIfAbsent(bytes, b -> new long[ranks][])[rank] = t;
     wrong.merge(bytes, Long.parseLong(f[3]), Long::sum);
+    singleCopy.merge(bytes, f.length > 5 ? Long.parseLong(f[5]) : 0L, Long::sum);
     if (seen.merge(bytes, 1, Integer::sum) == ranks) {
       finishRow(bytes, Long.parseLong(f[2]));
     }
@@ -87,7 +93,8 @@ public final class BenchReport {
             p99 / 1e3,
             algbw,
             algbw * spec.op().busbwFactor(ranks),
-            wrong.get(bytes)));
+            wrong.get(bytes),
+            singleCopy.get(bytes)));
   }
 
   public List<Row> rows() {
@@ -134,7 +141,8 @@ public final class BenchReport {
         "{\"schema\":1,\"op\":\"%s\",\"algorithm\":\"%s\",\"transport\":\"%s\",\"ranks\":%d,\"bytes\":%d,"
             + "\"count\":%d,\"type\":\"float\",\"time_us_median\":%.2f,\"time_us_p99\":%.2f,\"algbw_GBps\":%.4f,"
             + "\"busbw_GBps\":%.4f,\"busbw_factor\":%.4f,\"wrong\":%d,\"iters\":%d,\"warmup\":%d,\"blocks\":%d,"
-            + "\"idle_strategy\":\"%s\",\"term_length\":%d,\"unit\":\"GB/s (1e9)\"}",
+            + "\"idle_strategy\":\"%s\",\"term_length\":%d,\"single_copy_messages\":%d,"
+            + "\"unit\":\"GB/s (1e9)\"}",
         spec.op().cliName(),
         spec.op().algorithm(),
         transport,
@@ -151,7 +159,8 @@ public final class BenchReport {
         spec.warmup(),
         spec.blocks(),
         idleStrategy,
-        termLength);
+        termLength,
+        r.singleCopyMessages());
   }
 
   private void table(final PrintWriter out) {
@@ -205,6 +214,13 @@ public final class BenchReport {
               r.wrong()));
     }
     out.println("# wrong elements: " + totalWrong() + (totalWrong() == 0 ? " OK" : " FAILED"));
+    final long copied = rows.stream().mapToLong(Row::singleCopyMessages).sum();
+    if (copied > 0) {
+      out.println(
+          "# single-copy messages: "
+              + copied
+              + " (copied straight from the sender's memory; no frames)");
+    }
     out.println(
         String.format(
             Locale.ROOT,

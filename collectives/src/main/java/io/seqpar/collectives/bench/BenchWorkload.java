@@ -1,5 +1,6 @@
 package io.seqpar.collectives.bench;
 
+import io.seqpar.collectives.CollectiveCounter;
 import io.seqpar.collectives.Communicator;
 import io.seqpar.collectives.ExchangePattern;
 import io.seqpar.collectives.ScanCollective;
@@ -17,8 +18,8 @@ import java.util.function.Consumer;
 /**
  * One rank's side of a sweep. Per size: a barrier before every iteration, the rank times its own
  * call, the last iteration is checked against a float64 expectation computed locally from the
- * deterministic per-rank fill, and one line goes out: {@code RESULT bytes count wrong t1,t2,…}
- * (timed iterations, ns).
+ * deterministic per-rank fill, and one line goes out: {@code RESULT bytes count wrong t1,t2,…
+ * singleCopyMessages} (timed iterations, ns).
  */
 public final class BenchWorkload {
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -65,12 +66,15 @@ public final class BenchWorkload {
     }
     for (final long bytes : spec.sizes()) {
       final long[] times = new long[spec.iters()];
+      final long copiedBefore = comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED);
       final long wrong = runSize((int) bytes, times, spec.warmup());
+      final long copied = comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED) - copiedBefore;
       final StringBuilder sb = new StringBuilder("RESULT ").append(bytes).append(' ');
       sb.append(bytes / 4).append(' ').append(wrong).append(' ');
       for (int i = 0; i < times.length; i++) {
         sb.append(i == 0 ? "" : ",").append(times[i]);
       }
+      sb.append(' ').append(copied);
       out.accept(sb.toString());
     }
     barrier.run();

@@ -1,5 +1,6 @@
 package io.seqpar.collectives.launch;
 
+import io.seqpar.collectives.CollectiveCounter;
 import io.seqpar.collectives.Communicator;
 import io.seqpar.collectives.ScanAlgorithm;
 import io.seqpar.collectives.ScanCollective;
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * message} and exit 3. UDP ranks run their own embedded driver (SHARED, parking idle strategy).
  *
  * <p>Workloads: {@code bench} (a {@link BenchSpec} sweep) and {@code fault} (All-Scan in a loop
- * until something fails; prints {@code READY} after the first success — for kill tests).
+ * until something fails; prints {@code READY rank copied=N} after the third success — for kill
+ * tests).
  */
 public final class RankMain {
   /** Exit code when a collective failed. */
@@ -42,19 +44,24 @@ public final class RankMain {
     try {
       final Communicator comm = boot.connect(out, 1001);
       if ("fault".equals(a.get("workload"))) {
-        final ScanShape shape = new ScanShape(1, 64, 64);
+        // rows=1024: 256 KiB states, blocks of 64 KiB (single copy between IPC ranks).
+        final ScanShape shape =
+            new ScanShape(1, Integer.parseInt(a.getOrDefault("rows", "64")), 64);
         final ScanCollective scan =
             ScanAlgorithm.fromName(a.getOrDefault("op", "allscan")).create(comm, shape, 4);
         final MemorySegment log = Arena.ofAuto().allocate(shape.logBytes());
         final MemorySegment st = Arena.ofAuto().allocate(shape.stateBytes());
         final MemorySegment res = Arena.ofAuto().allocate(shape.stateBytes());
-        boolean ready = false;
+        int done = 0;
         while (true) {
           t0 = System.nanoTime();
           scan.scan(ScanDirection.FORWARD, log, st, res);
-          if (!ready) {
-            out.println("READY " + rank);
-            ready = true;
+          if (++done == 3) { // the first collective decides single copy; the rest use it
+            out.println(
+                "READY "
+                    + rank
+                    + " copied="
+                    + comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED));
           }
         }
       }

@@ -66,6 +66,12 @@ public final class AeronTransport implements Transport {
   /** Set to {@code off} to make IPC ranks park on a timer instead of sleeping on a doorbell. */
   public static final String DOORBELL_ENV = "SEQPAR_DOORBELL";
 
+  /**
+   * Set to {@code off} to send every IPC message as frames, never as a descriptor the receiver
+   * copies from the sender's memory ({@link CrossMemory}).
+   */
+  public static final String SINGLE_COPY_ENV = "SEQPAR_SINGLE_COPY";
+
   /** Largest MTU Aeron accepts (not 65 536). */
   public static final int MAX_MTU = 65504;
 
@@ -102,6 +108,7 @@ public final class AeronTransport implements Transport {
   private final Adapter adapter = new Adapter();
   private int maxFrameLength;
   private Doorbell doorbell;
+  private RendezvousBoard board;
   private boolean closed;
 
   private AeronTransport(final Context ctx) {
@@ -187,6 +194,12 @@ public final class AeronTransport implements Transport {
     if (ctx.kind == Kind.IPC && !"off".equals(System.getenv(DOORBELL_ENV))) {
       doorbell = openDoorbell();
     }
+    if (ctx.kind == Kind.IPC
+        && CrossMemory.available()
+        && ctx.ranks <= RendezvousBoard.MAX_RANKS
+        && !"off".equals(System.getenv(SINGLE_COPY_ENV))) {
+      board = openBoard();
+    }
     awaitConnected(timeoutNs);
     return this;
   }
@@ -206,6 +219,23 @@ public final class AeronTransport implements Transport {
   @Override
   public Doorbell doorbell() {
     return doorbell;
+  }
+
+  /** The single-copy board of this job, epoch and stream in the shared driver directory. */
+  private RendezvousBoard openBoard() {
+    final String name =
+        "seqpar-rendezvous-" + Long.toHexString(ctx.jobId) + "-" + ctx.epoch + "-" + ctx.streamId;
+    try {
+      return RendezvousBoard.map(java.nio.file.Path.of(ctx.aeronDir), name, ctx.ranks);
+    } catch (final java.io.IOException e) {
+      throw new SeqparException(
+          "connect: rank=" + ctx.rank + " cannot map the rendezvous board in " + ctx.aeronDir, e);
+    }
+  }
+
+  @Override
+  public RendezvousBoard rendezvousBoard() {
+    return board;
   }
 
   private void awaitConnected(final long timeoutNs) {
@@ -404,6 +434,7 @@ public final class AeronTransport implements Transport {
       CloseHelper.quietClose(subscription);
       CloseHelper.quietClose(aeron);
       CloseHelper.quietClose(doorbell);
+      CloseHelper.quietClose(board);
     }
   }
 

@@ -31,6 +31,7 @@ public final class InMemoryTransport implements Transport {
   private final OneToOneRingBuffer[] inbound; // indexed by src
   private final AtomicIntegerArray closed;
   private final int maxFrameLength;
+  private final RendezvousBoard board;
   private final Adapter adapter = new Adapter();
 
   private InMemoryTransport(
@@ -38,8 +39,10 @@ public final class InMemoryTransport implements Transport {
       final int ranks,
       final OneToOneRingBuffer[][] rings,
       final AtomicIntegerArray closed,
-      final int maxFrameLength) {
+      final int maxFrameLength,
+      final RendezvousBoard board) {
     this.rank = rank;
+    this.board = board;
     this.ranks = ranks;
     this.closed = closed;
     this.maxFrameLength = maxFrameLength;
@@ -78,9 +81,15 @@ public final class InMemoryTransport implements Transport {
     }
     final int maxFrame = Math.min(rings[0][0].maxMsgLength(), 64 * 1024);
     final AtomicIntegerArray closed = new AtomicIntegerArray(ranks);
+    // Threads of one process read each other's buffers through the same single-copy path as
+    // processes of one host do (process_vm_readv on their own pid), so it is tested here too.
+    final RendezvousBoard board =
+        CrossMemory.available() && ranks <= RendezvousBoard.MAX_RANKS
+            ? RendezvousBoard.inProcess(ranks)
+            : null;
     final InMemoryTransport[] out = new InMemoryTransport[ranks];
     for (int r = 0; r < ranks; r++) {
-      out[r] = new InMemoryTransport(r, ranks, rings, closed, maxFrame);
+      out[r] = new InMemoryTransport(r, ranks, rings, closed, maxFrame, board);
     }
     return out;
   }
@@ -152,6 +161,11 @@ public final class InMemoryTransport implements Transport {
     } finally {
       adapter.handler = null;
     }
+  }
+
+  @Override
+  public RendezvousBoard rendezvousBoard() {
+    return board;
   }
 
   @Override

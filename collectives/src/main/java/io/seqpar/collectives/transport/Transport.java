@@ -65,6 +65,14 @@ public interface Transport extends AutoCloseable {
     return null;
   }
 
+  /**
+   * The board for single-copy messages between ranks of this group on this host ({@link
+   * CrossMemory}); null when the transport has none (UDP, or single copy switched off).
+   */
+  default RendezvousBoard rendezvousBoard() {
+    return null;
+  }
+
   /** True once {@code peer} is known to be gone (closed, killed, or its link timed out). */
   boolean isPeerLost(int peer);
 

@@ -41,7 +41,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * <p>A message larger than one frame is cut into frames of at most the transport's frame payload;
  * each carries its byte offset, so the receiver copies it straight into the destination with no
- * reassembly buffer. Accessors never allocate: {@link #wrap} re-points the flyweight.
+ * reassembly buffer. A frame with block index {@link #DESCRIPTOR_BLOCK_INDEX} carries no data but a
+ * descriptor of the whole message for the receiver to copy from the sender's memory (ranks of one
+ * host, see {@code SingleCopy}). Accessors never allocate: {@link #wrap} re-points the flyweight.
  */
 public final class FrameHeaderFlyweight extends UnsafeBuffer {
   public static final int JOB_ID_OFFSET = 0;
@@ -53,6 +55,9 @@ public final class FrameHeaderFlyweight extends UnsafeBuffer {
   public static final int PAYLOAD_LENGTH_OFFSET = 36;
   public static final int MESSAGE_OFFSET_OFFSET = 40;
   public static final int MESSAGE_LENGTH_OFFSET = 48;
+
+  /** Block index of a descriptor frame (single-copy message) instead of a data fragment. */
+  public static final int DESCRIPTOR_BLOCK_INDEX = -1;
 
   /** Bytes in the header; the payload starts here. */
   public static final int HEADER_LENGTH = 56;

@@ -143,5 +143,21 @@ class BenchCollectivesCommandTest {
     assertTrue(r.out().contains("262144"), r.out());
     // auto: four times the largest message, at least the 4 MiB default.
     assertTrue(r.out().contains(" term=4194304 "), r.out());
+    // Blocks of 64 KiB and more go by single copy between the rank processes, unless the host's
+    // ptrace policy forbids reading a sibling (Yama ptrace_scope > 0: frames, still exact).
+    if (crossProcessReadsAllowed()) {
+      assertTrue(r.out().contains("# single-copy messages: "), r.out());
+    }
+  }
+
+  private static boolean crossProcessReadsAllowed() {
+    final java.nio.file.Path yama = java.nio.file.Path.of("/proc/sys/kernel/yama/ptrace_scope");
+    try {
+      return io.seqpar.collectives.transport.CrossMemory.available()
+          && (!java.nio.file.Files.exists(yama)
+              || java.nio.file.Files.readString(yama).trim().equals("0"));
+    } catch (final java.io.IOException e) {
+      return false;
+    }
   }
 }

@@ -1,0 +1,241 @@
+package io.seqpar.collectives;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.seqpar.collectives.algo.AllGather;
+import io.seqpar.collectives.algo.AllReduce;
+import io.seqpar.collectives.algo.AllScan;
+import io.seqpar.collectives.algo.RingExchange;
+import io.seqpar.collectives.transport.CrossMemory;
+import io.seqpar.collectives.transport.FrameHandler;
+import io.seqpar.collectives.transport.RendezvousBoard;
+import io.seqpar.collectives.wire.FrameHeaderFlyweight;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Single-copy messages (a descriptor frame, then {@code process_vm_readv} from the sender's buffer)
+ * give bit-identical results to frames, are really used for large messages, and a descriptor that
+ * is malformed, unexpected or points outside the sender is rejected and counted, never used.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class SingleCopyTest {
+  private static final int P = 3;
+  private static final ScanShape SHAPE = new ScanShape(2, 256, 128); // 256 KiB states
+
+  @BeforeAll
+  static void needsCrossMemory() {
+    Assumptions.assumeTrue(
+        CrossMemory.available(), "process_vm_readv is not available here (Linux only)");
+  }
+
+  @Test
+  void crossMemoryReadsThisProcessAndReportsBadAddresses() {
+    final CrossMemory cm = new CrossMemory();
+    final MemorySegment src = Arena.ofAuto().allocate(300_000, 64);
+    final MemorySegment dst = Arena.ofAuto().allocate(300_000, 64);
+    for (int i = 0; i < 300_000; i++) {
+      src.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31));
+    }
+    assertEquals(300_000, cm.read(CrossMemory.currentPid(), dst.address(), src.address(), 300_000));
+    assertEquals(-1, dst.mismatch(src));
+    assertEquals(-CrossMemory.EFAULT, cm.read(CrossMemory.currentPid(), dst.address(), 4096, 8));
+  }
+
+  @ParameterizedTest
+  @EnumSource(
+      value = RankGroup.Kind.class,
+      names = {"INMEM", "IPC"})
+  void largeMessagesGoBySingleCopyWithResultsIdenticalToFrames(final RankGroup.Kind kind)
+      throws Exception {
+    try (RankGroup g = RankGroup.create(kind, P, TimeUnit.SECONDS.toNanos(30))) {
+      assertTrue(g.transport(0).rendezvousBoard() != null, "an on-host group offers single copy");
+      final List<Outcome> single = g.run((rank, unused) -> runAll(g, rank, 64 * 1024));
+      final List<Outcome> frames = g.run((rank, unused) -> runAll(g, rank, Integer.MAX_VALUE));
+      long sent = 0;
+      long received = 0;
+      for (int r = 0; r < P; r++) {
+        assertArrayEquals(frames.get(r).bytes, single.get(r).bytes, "rank " + r + " results");
+        assertEquals(0, frames.get(r).copied, "single copy off must send frames only");
+        assertEquals(0, single.get(r).rejected, "rank " + r + " rejected frames");
+        sent += single.get(r).sentByCopy;
+        received += single.get(r).copied;
+      }
+      assertTrue(received > 0, "no message went by single copy");
+      assertEquals(sent, received, "every descriptor sent was copied");
+    }
+  }
+
+  private record Outcome(byte[] bytes, long copied, long sentByCopy, long rejected) {}
+
+  /**
+   * Every collective with messages on both sides of the threshold, several rounds, all results
+   * concatenated. A fresh communicator per run: single copy on or off.
+   */
+  private static Outcome runAll(final RankGroup g, final int rank, final int minBytes) {
+    try (Communicator comm =
+        new Communicator(
+            g.transport(rank),
+            new CollectiveContext()
+                .jobId(RankGroup.TEST_JOB_ID)
+                .epoch(RankGroup.TEST_EPOCH)
+                .singleCopyMinBytes(minBytes))) {
+      final Arena arena = Arena.ofAuto();
+      final MemorySegment log = arena.allocate(SHAPE.logBytes(), 64);
+      final MemorySegment state = arena.allocate(SHAPE.stateBytes(), 64);
+      for (int i = 0; i < SHAPE.logBytes() / 4; i++) {
+        log.setAtIndex(ValueLayout.JAVA_FLOAT, i, -0.01f * (1 + (i + rank) % 5));
+      }
+      for (int i = 0; i < SHAPE.stateBytes() / 4; i++) {
+        state.setAtIndex(ValueLayout.JAVA_FLOAT, i, (rank * 7 + i % 13) * 0.125f);
+      }
+      final int gatherBytes = 96 * 1024;
+      final int ringBytes = 200_000;
+      final int reduceCount = 64 * 1024; // 256 KiB: the ring path, blocks above the threshold
+      final MemorySegment out =
+          arena.allocate(
+              (long) SHAPE.stateBytes() * 2
+                  + (long) P * 2 * gatherBytes
+                  + ringBytes
+                  + reduceCount * 4L,
+              64);
+      final AllScan scan = new AllScan(comm, SHAPE, 2);
+      final AllGather ring = new AllGather(comm, ExchangePattern.RING);
+      final AllGather direct = new AllGather(comm, ExchangePattern.DIRECT);
+      final RingExchange exchange = new RingExchange(comm);
+      final AllReduce reduce = new AllReduce(comm, reduceCount * 4);
+      for (int round = 0; round < 3; round++) {
+        long at = 0;
+        scan.scan(ScanDirection.FORWARD, log, state, out.asSlice(at, SHAPE.stateBytes()));
+        at += SHAPE.stateBytes();
+        scan.scan(ScanDirection.REVERSE, log, state, out.asSlice(at, SHAPE.stateBytes()));
+        at += SHAPE.stateBytes();
+        ring.start(
+            state.asSlice(0, gatherBytes), out.asSlice(at, (long) P * gatherBytes), gatherBytes);
+        ring.await();
+        at += (long) P * gatherBytes;
+        direct.start(
+            state.asSlice(8, gatherBytes), out.asSlice(at, (long) P * gatherBytes), gatherBytes);
+        direct.await();
+        at += (long) P * gatherBytes;
+        exchange.exchange(state, out.asSlice(at, ringBytes), ringBytes);
+        at += ringBytes;
+        final MemorySegment sum = out.asSlice(at, reduceCount * 4L);
+        MemorySegment.copy(state, 0, sum, 0, reduceCount * 4L);
+        reduce.start(sum, reduceCount);
+        reduce.await();
+      }
+      return new Outcome(
+          out.toArray(ValueLayout.JAVA_BYTE),
+          comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED),
+          comm.counter(CollectiveCounter.SINGLE_COPY_SENT),
+          comm.droppedOrRejected());
+    }
+  }
+
+  private static final int MSG = 64 * 1024;
+
+  /**
+   * Whether processes of this user may read each other here: process_vm_readv exists and no Yama
+   * ptrace_scope above 0 (Ubuntu's default 1 forbids it between siblings; frames are used then).
+   */
+  static boolean crossProcessReadsAllowed() {
+    final java.nio.file.Path yama = java.nio.file.Path.of("/proc/sys/kernel/yama/ptrace_scope");
+    try {
+      return CrossMemory.available()
+          && (!java.nio.file.Files.exists(yama)
+              || java.nio.file.Files.readString(yama).trim().equals("0"));
+    } catch (final java.io.IOException e) {
+      return false;
+    }
+  }
+
+  /** A descriptor frame from rank 1 for a message of {@code length} at {@code address}. */
+  private static UnsafeBuffer descriptor(
+      final long seq, final long length, final long address, final long token, final int payload) {
+    final UnsafeBuffer b = new UnsafeBuffer(new byte[FrameHeaderFlyweight.HEADER_LENGTH + payload]);
+    new FrameHeaderFlyweight()
+        .wrapHeader(b, 0)
+        .jobId(RankGroup.TEST_JOB_ID)
+        .epoch(RankGroup.TEST_EPOCH)
+        .sequence(seq)
+        .tag(0)
+        .srcRank(1)
+        .blockIndex(FrameHeaderFlyweight.DESCRIPTOR_BLOCK_INDEX)
+        .payloadLength(payload)
+        .messageOffset(0)
+        .messageLength(length);
+    if (payload >= 16) {
+      b.putLong(FrameHeaderFlyweight.HEADER_LENGTH, address, ByteOrder.LITTLE_ENDIAN);
+      b.putLong(FrameHeaderFlyweight.HEADER_LENGTH + 8, token, ByteOrder.LITTLE_ENDIAN);
+    }
+    return b;
+  }
+
+  @Test
+  void malformedUnexpectedOrWildDescriptorsAreRejectedAndCounted() throws Exception {
+    try (RankGroup g = RankGroup.create(RankGroup.Kind.INMEM, 2, TimeUnit.SECONDS.toNanos(30))) {
+      final Communicator c0 = g.comm(0);
+      final RendezvousBoard board = g.transport(0).rendezvousBoard();
+      final MemorySegment recv = Arena.ofAuto().allocate(MSG, 64);
+      final MemorySegment senderBuffer = Arena.ofAuto().allocate(MSG, 64);
+      for (int i = 0; i < MSG; i++) {
+        senderBuffer.set(ValueLayout.JAVA_BYTE, i, (byte) (i % 251));
+      }
+      final long seq = c0.nextSequence();
+      final int op = c0.postRecv(seq, 0, 1, recv, 0, MSG);
+      c0.progress(); // probes rank 1 (registered by its communicator): descriptors now expected
+      assertEquals(RendezvousBoard.READABLE, board.readable(1, 0));
+      final long addr = senderBuffer.address();
+      final UnsafeBuffer[] bad = {
+        descriptor(seq, MSG, addr, 5, 24), // payload not a descriptor
+        descriptor(seq, MSG - 4, addr, 5, 16), // length not the posted one
+        descriptor(seq, MSG, 4096, 5, 16), // address not mapped in the sender: EFAULT
+      };
+      for (final UnsafeBuffer b : bad) {
+        assertEquals(FrameHandler.CONSUMED, c0.onFrame(1, b, 0, b.capacity()));
+        assertFalse(c0.isComplete(op));
+      }
+      assertEquals(3, c0.counter(CollectiveCounter.REJECTED_DESCRIPTOR));
+      final UnsafeBuffer good = descriptor(seq, MSG, addr, 0x1234_5678L, 16);
+      assertEquals(FrameHandler.CONSUMED, c0.onFrame(1, good, 0, good.capacity()));
+      assertTrue(c0.isComplete(op));
+      assertEquals(-1, recv.mismatch(senderBuffer), "the message copied from the sender");
+      assertEquals(0x1234_5678L, board.ack(1, 0), "the token acknowledged on the board");
+      assertEquals(1, c0.counter(CollectiveCounter.SINGLE_COPY_RECEIVED));
+      assertEquals(3, c0.droppedOrRejected());
+      c0.release(op);
+
+      // A rank with single copy off never agreed to read anyone: a descriptor is rejected.
+      try (Communicator off =
+          new Communicator(
+              g.transport(0),
+              new CollectiveContext()
+                  .jobId(RankGroup.TEST_JOB_ID)
+                  .epoch(RankGroup.TEST_EPOCH)
+                  .singleCopyMinBytes(Integer.MAX_VALUE))) {
+        final long s2 = off.nextSequence();
+        final int op2 = off.postRecv(s2, 0, 1, recv, 0, MSG);
+        off.progress();
+        final UnsafeBuffer d = descriptor(s2, MSG, addr, 7, 16);
+        assertEquals(FrameHandler.CONSUMED, off.onFrame(1, d, 0, d.capacity()));
+        assertFalse(off.isComplete(op2));
+        assertEquals(1, off.counter(CollectiveCounter.REJECTED_DESCRIPTOR));
+      }
+    }
+  }
+}
