@@ -37,7 +37,7 @@ public final class TensorArena implements AutoCloseable {
       total = align(total) + Shapes.count(shape) * Float.BYTES;
     }
     this.arena = Arena.ofShared();
-    this.block = arena.allocate(Math.max(ALIGNMENT, align(total)), ALIGNMENT);
+    this.block = LargePages.allocate(arena, Math.max(ALIGNMENT, align(total)), ALIGNMENT);
     this.views = new LinkedHashMap<>();
     long offset = 0;
     for (final Map.Entry<String, int[]> e : shapes.entrySet()) {

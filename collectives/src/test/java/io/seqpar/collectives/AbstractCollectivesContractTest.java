@@ -543,7 +543,8 @@ public abstract class AbstractCollectivesContractTest {
             p,
             (rank, comm) -> {
               final AllScan scan = new AllScan(comm, shape, 0);
-              assertEquals(AllScan.defaultBlocks(shape, comm.oversubscribed()), scan.blocks());
+              assertEquals(
+                  AllScan.defaultBlocks(shape, comm.ranks(), comm.oversubscribed()), scan.blocks());
               final MemorySegment out = Arena.ofAuto().allocate(shape.stateBytes(), 64);
               scan.scan(ScanDirection.FORWARD, segment(logs[rank]), segment(states[rank]), out);
               return floats(out, n);

@@ -35,11 +35,15 @@ class OversubscriptionTuningTest {
     assertEquals(1, AllScan.defaultBlocks(oneMiB, true));
     // Never more blocks than rows.
     assertEquals(2, AllScan.defaultBlocks(new ScanShape(1, 2, 1 << 20), false));
+    // Two ranks: nothing to pipeline, one block; from three on, by size.
+    assertEquals(1, AllScan.defaultBlocks(fourMiB, 2, false));
+    assertEquals(16, AllScan.defaultBlocks(fourMiB, 3, false));
+    assertEquals(4, AllScan.defaultBlocks(fourMiB, 8, true));
   }
 
   @Test
   void communicatorReportsOversubscriptionFromLocalRanks() {
-    final InMemoryTransport[] group = InMemoryTransport.group(2);
+    final InMemoryTransport[] group = InMemoryTransport.group(3); // P > 2: K by size
     try (Communicator alone = new Communicator(group[0], new CollectiveContext());
         Communicator crowded =
             new Communicator(group[1], new CollectiveContext().localRanks(CORES + 1))) {

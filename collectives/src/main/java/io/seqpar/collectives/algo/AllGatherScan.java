@@ -8,6 +8,7 @@ import io.seqpar.collectives.ScanDirection;
 import io.seqpar.collectives.ScanOperator;
 import io.seqpar.collectives.ScanShape;
 import io.seqpar.collectives.Zero;
+import io.seqpar.tensor.LargePages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -39,8 +40,8 @@ public final class AllGatherScan extends AbstractCollective implements ScanColle
     this.shape = shape;
     this.gather = new AllGather(comm);
     this.recordBytes = shape.logBytes() + shape.stateBytes();
-    this.record = Arena.ofAuto().allocate(recordBytes, 64);
-    this.gathered = Arena.ofAuto().allocate((long) recordBytes * ranks, 64);
+    this.record = LargePages.allocate(Arena.ofAuto(), recordBytes, 64);
+    this.gathered = LargePages.allocate(Arena.ofAuto(), (long) recordBytes * ranks, 64);
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.seqpar.collectives.algo;
 import io.seqpar.collectives.AbstractCollective;
 import io.seqpar.collectives.Communicator;
 import io.seqpar.collectives.ExchangePattern;
+import io.seqpar.tensor.LargePages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -93,7 +94,8 @@ public final class AllReduce extends AbstractCollective {
     this.slotBytes = ((long) maxBytes / Float.BYTES / Math.max(1, ranks) + 1) * Float.BYTES;
     final long largeScratch = pattern == ExchangePattern.DIRECT ? slotBytes * ranks : slotBytes;
     this.scratch =
-        Arena.ofAuto().allocate(Math.max(Float.BYTES, Math.max(smallScratch, largeScratch)), 64);
+        LargePages.allocate(
+            Arena.ofAuto(), Math.max(Float.BYTES, Math.max(smallScratch, largeScratch)), 64);
     this.ops = new int[2 * Math.max(1, ranks)];
   }
 

@@ -8,6 +8,7 @@ import io.seqpar.collectives.ScanDirection;
 import io.seqpar.collectives.ScanOperator;
 import io.seqpar.collectives.ScanShape;
 import io.seqpar.collectives.Zero;
+import io.seqpar.tensor.LargePages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -37,7 +38,7 @@ public final class ChainScan extends AbstractCollective implements ScanCollectiv
   public ChainScan(final Communicator comm, final ScanShape shape) {
     super(comm);
     this.shape = shape;
-    this.sendBuffer = Arena.ofAuto().allocate(shape.stateBytes(), 64);
+    this.sendBuffer = LargePages.allocate(Arena.ofAuto(), shape.stateBytes(), 64);
   }
 
   @Override

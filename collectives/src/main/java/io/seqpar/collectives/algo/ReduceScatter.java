@@ -2,6 +2,7 @@ package io.seqpar.collectives.algo;
 
 import io.seqpar.collectives.AbstractCollective;
 import io.seqpar.collectives.Communicator;
+import io.seqpar.tensor.LargePages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -39,7 +40,8 @@ public final class ReduceScatter extends AbstractCollective {
   public ReduceScatter(final Communicator comm, final int maxBlockFloats) {
     super(comm);
     this.maxBlockFloats = maxBlockFloats;
-    this.scratch = Arena.ofAuto().allocate(Math.max(1L, maxBlockFloats) * Float.BYTES, 64);
+    this.scratch =
+        LargePages.allocate(Arena.ofAuto(), Math.max(1L, maxBlockFloats) * Float.BYTES, 64);
   }
 
   /** Starts reducing {@code data} ({@code P × blockFloats} floats) so block r is summed here. */

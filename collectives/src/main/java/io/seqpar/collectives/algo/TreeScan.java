@@ -7,6 +7,7 @@ import io.seqpar.collectives.ScanCollective;
 import io.seqpar.collectives.ScanDirection;
 import io.seqpar.collectives.ScanOperator;
 import io.seqpar.collectives.ScanShape;
+import io.seqpar.tensor.LargePages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -52,9 +53,9 @@ public final class TreeScan extends AbstractCollective implements ScanCollective
     this.shape = shape;
     this.recordBytes = shape.logBytes() + shape.stateBytes();
     final Arena arena = Arena.ofAuto();
-    inclusive = arena.allocate(recordBytes, 64);
-    exclusive = arena.allocate(recordBytes, 64);
-    received = arena.allocate(recordBytes, 64);
+    inclusive = LargePages.allocate(arena, recordBytes, 64);
+    exclusive = LargePages.allocate(arena, recordBytes, 64);
+    received = LargePages.allocate(arena, recordBytes, 64);
     aLog = inclusive.asSlice(0, shape.logBytes());
     aState = inclusive.asSlice(shape.logBytes(), shape.stateBytes());
     eLog = exclusive.asSlice(0, shape.logBytes());

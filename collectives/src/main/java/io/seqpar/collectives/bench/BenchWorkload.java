@@ -10,6 +10,7 @@ import io.seqpar.collectives.algo.AllGather;
 import io.seqpar.collectives.algo.AllReduce;
 import io.seqpar.collectives.algo.Barrier;
 import io.seqpar.collectives.algo.RingExchange;
+import io.seqpar.tensor.LargePages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -87,9 +88,9 @@ public final class BenchWorkload {
     if (op.scan() != null) {
       final int dv = Math.min(256, count);
       final ScanShape shape = new ScanShape(1, count / dv, dv);
-      final MemorySegment log = arena.allocate(shape.logBytes(), 64);
-      final MemorySegment state = arena.allocate(shape.stateBytes(), 64);
-      final MemorySegment result = arena.allocate(shape.stateBytes(), 64);
+      final MemorySegment log = LargePages.allocate(arena, shape.logBytes(), 64);
+      final MemorySegment state = LargePages.allocate(arena, shape.stateBytes(), 64);
+      final MemorySegment result = LargePages.allocate(arena, shape.stateBytes(), 64);
       for (int i = 0; i < shape.rows(); i++) {
         log.setAtIndex(F, i, logDecay(rank, i));
       }
@@ -105,9 +106,9 @@ public final class BenchWorkload {
       }
       return checkScan(shape, result);
     }
-    final MemorySegment send = arena.allocate(bytes, 64);
+    final MemorySegment send = LargePages.allocate(arena, bytes, 64);
     final MemorySegment recv =
-        arena.allocate(op == BenchOp.ALLGATHER_RAW ? (long) bytes * ranks : bytes, 64);
+        LargePages.allocate(arena, op == BenchOp.ALLGATHER_RAW ? (long) bytes * ranks : bytes, 64);
     for (int i = 0; i < count; i++) {
       send.setAtIndex(F, i, fill(rank, i));
     }

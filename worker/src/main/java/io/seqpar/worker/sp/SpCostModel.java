@@ -103,7 +103,7 @@ public record SpCostModel(double alphaNs, double betaNsPerByte) {
     final double g = shape.logBytes();
     return switch (s) {
       case ALLSCAN -> {
-        final int k = AllScan.defaultBlocks(shape);
+        final int k = AllScan.defaultBlocks(shape, ranks, false);
         yield (ranks + k - 2) * (alphaNs + betaNsPerByte * m / k);
       }
       case ALLGATHER -> (ranks - 1) * (alphaNs + betaNsPerByte * (m + g));
