@@ -50,6 +50,9 @@ public final class Communicator implements AutoCloseable {
   private static final int FRAMES_PER_DESTINATION = 16;
   private static final int POLL_LIMIT = 64;
 
+  /** A send-queue entry whose op completed as frames (between sendHead and sendCursor). */
+  private static final int SENT_AS_FRAMES = -1;
+
   /** Longest sleep on the doorbell: bounds a lost wake-up and how late a deadline is noticed. */
   static final long DOORBELL_TIMEOUT_NS = 1_000_000;
 
@@ -150,6 +153,11 @@ public final class Communicator implements AutoCloseable {
         board != null && ranks > 1 && ctx.singleCopyMinBytes() != Integer.MAX_VALUE
             ? new SingleCopy(board, rank, ranks, ctx.singleCopyMinBytes())
             : null;
+    if (board != null && singleCopy == null) {
+      for (int p = 0; p < ranks; p++) {
+        board.readable(p, rank, RendezvousBoard.REFUSED); // single copy off here: frames to us
+      }
+    }
     this.goneWhileCopying = new boolean[ranks];
   }
 
@@ -359,12 +367,15 @@ public final class Communicator implements AutoCloseable {
     return work;
   }
 
-  /** Completes, in order, the sends to {@code dst} its receiver has copied; returns how many. */
+  /**
+   * Completes, in order, the sends to {@code dst} its receiver has copied, and skips those sent as
+   * frames meanwhile; returns how many completed.
+   */
   private int retireCopied(final int dst) {
     int retired = 0;
     while (sendHead[dst] != sendCursor[dst]) {
       final int op = sendQueue[dst][sendHead[dst] & mask];
-      if (!complete[op]) {
+      if (op != SENT_AS_FRAMES) {
         if (!singleCopy.acknowledged(dst, token[op])) {
           break;
         }
@@ -410,6 +421,9 @@ public final class Communicator implements AutoCloseable {
       if (done[op] == len) {
         complete[op] = true;
         counters[CollectiveCounter.MESSAGES_SENT.ordinal()]++;
+        // Complete now, so its owner may release the slot and post another op in it while this
+        // queue entry still waits behind an uncopied send: the entry must not name the slot.
+        sendQueue[dst][sendCursor[dst] & mask] = SENT_AS_FRAMES;
         sendCursor[dst]++;
       }
     }

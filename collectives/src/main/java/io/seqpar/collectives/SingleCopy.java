@@ -50,6 +50,10 @@ final class SingleCopy {
     }
     this.decided = new boolean[ranks];
     this.readable = new boolean[ranks];
+    // A fresh start: peers send descriptors to this rank only after it has probed them again.
+    for (int p = 0; p < ranks; p++) {
+      board.readable(p, rank, RendezvousBoard.UNKNOWN);
+    }
     board.register(rank, CrossMemory.currentPid(), probeWord.address(), probeValue);
   }
 

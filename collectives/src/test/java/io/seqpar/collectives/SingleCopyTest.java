@@ -11,6 +11,7 @@ import io.seqpar.collectives.algo.AllScan;
 import io.seqpar.collectives.algo.RingExchange;
 import io.seqpar.collectives.transport.CrossMemory;
 import io.seqpar.collectives.transport.FrameHandler;
+import io.seqpar.collectives.transport.InMemoryTransport;
 import io.seqpar.collectives.transport.RendezvousBoard;
 import io.seqpar.collectives.wire.FrameHeaderFlyweight;
 import java.lang.foreign.Arena;
@@ -184,6 +185,62 @@ class SingleCopyTest {
       b.putLong(FrameHeaderFlyweight.HEADER_LENGTH + 8, token, ByteOrder.LITTLE_ENDIAN);
     }
     return b;
+  }
+
+  /**
+   * A small send that completed (frames) behind a large one still waiting to be copied may be
+   * released and its slot reused by a receive; acknowledging the large send must not complete that
+   * receive. Repeated: tokens start at random values, and a stale slot matched half of them.
+   */
+  @Test
+  void aReleasedSlotBehindAnUncopiedSendIsNeverCompletedByItsAcknowledgement() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      final InMemoryTransport[] t = InMemoryTransport.group(2);
+      final CollectiveContext ctx =
+          new CollectiveContext()
+              .jobId(RankGroup.TEST_JOB_ID)
+              .epoch(RankGroup.TEST_EPOCH)
+              .maxOps(8);
+      try (Communicator c0 = new Communicator(t[0], ctx);
+          Communicator c1 = new Communicator(t[1], ctx)) {
+        final MemorySegment big = Arena.ofAuto().allocate(MSG, 64);
+        final MemorySegment small = Arena.ofAuto().allocate(64, 64);
+        final MemorySegment in = Arena.ofAuto().allocate(MSG, 64);
+        // Rank 1 probes rank 0 (it has a receive posted), so rank 0 may send descriptors.
+        final int probeRecv = c1.postRecv(c1.nextSequence(), 0, 0, in, 0, 64);
+        c1.progress();
+        assertEquals(RendezvousBoard.READABLE, t[0].rendezvousBoard().readable(0, 1));
+        final long seq = c0.nextSequence();
+        c0.postSend(seq, 0, 1, small, 0, 64); // completes probeRecv
+        final int a = c0.postSend(seq, 1, 1, big, 0, MSG); // a descriptor, then waits
+        final int b = c0.postSend(seq, 2, 1, small, 0, 64); // frames: complete at once
+        c0.progress();
+        assertTrue(c0.isComplete(b));
+        assertFalse(c0.isComplete(a));
+        c0.release(b);
+        // Take slots until b's comes round again, as a receive nobody will send to.
+        int reused = -1;
+        final int[] held = new int[6];
+        for (int i = 0; i < held.length && reused != b; i++) {
+          held[i] = c0.postRecv(seq + 1, 9, 1, in, 0, 64);
+          reused = held[i];
+        }
+        assertEquals(b, reused, "the released slot is reused");
+        // Rank 1 copies the large message; rank 0 sees the acknowledgement.
+        c1.release(probeRecv);
+        c1.postRecv(seq, 0, 0, in, 0, 64);
+        final int copy = c1.postRecv(seq, 1, 0, in, 0, MSG);
+        for (int i = 0; i < 100 && !c1.isComplete(copy); i++) {
+          c1.progress();
+        }
+        assertTrue(c1.isComplete(copy));
+        for (int i = 0; i < 10; i++) {
+          c0.progress();
+        }
+        assertTrue(c0.isComplete(a), "the copied send completes");
+        assertFalse(c0.isComplete(reused), "round " + round + ": a receive completed by an ack");
+      }
+    }
   }
 
   @Test
