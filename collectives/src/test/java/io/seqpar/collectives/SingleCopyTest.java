@@ -243,6 +243,44 @@ class SingleCopyTest {
     }
   }
 
+  /**
+   * Where the probe cannot read a peer (here: a registration pointing at an unmapped address, as
+   * EPERM under a strict ptrace policy would), that peer is marked refused and sends frames.
+   */
+  @Test
+  void aPeerThatCannotBeReadSendsFrames() throws Exception {
+    final InMemoryTransport[] t = InMemoryTransport.group(2);
+    final CollectiveContext ctx =
+        new CollectiveContext().jobId(RankGroup.TEST_JOB_ID).epoch(RankGroup.TEST_EPOCH);
+    try (Communicator c0 = new Communicator(t[0], ctx);
+        Communicator c1 = new Communicator(t[1], ctx)) {
+      final RendezvousBoard board = t[0].rendezvousBoard();
+      board.register(1, CrossMemory.currentPid(), 4096, 42); // rank 1's probe word "unreadable"
+      final MemorySegment out = Arena.ofAuto().allocate(MSG, 64);
+      final MemorySegment in = Arena.ofAuto().allocate(MSG, 64);
+      for (int i = 0; i < MSG; i++) {
+        out.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 7));
+      }
+      for (int round = 0; round < 3; round++) {
+        final long seq = c0.nextSequence();
+        c1.nextSequence();
+        final int recv = c0.postRecv(seq, 0, 1, in, 0, MSG);
+        final int send = c1.postSend(seq, 0, 0, out, 0, MSG);
+        for (int i = 0; i < 10_000 && !(c0.isComplete(recv) && c1.isComplete(send)); i++) {
+          c0.progress();
+          c1.progress();
+        }
+        assertTrue(c0.isComplete(recv) && c1.isComplete(send), "round " + round);
+        assertEquals(-1, in.mismatch(out));
+        c0.release(recv);
+        c1.release(send);
+      }
+      assertEquals(RendezvousBoard.REFUSED, board.readable(1, 0));
+      assertEquals(0, c0.counter(CollectiveCounter.SINGLE_COPY_RECEIVED), "frames only");
+      assertTrue(c0.counter(CollectiveCounter.FRAMES_RECEIVED) > 3, "the messages came as frames");
+    }
+  }
+
   @Test
   void malformedUnexpectedOrWildDescriptorsAreRejectedAndCounted() throws Exception {
     try (RankGroup g = RankGroup.create(RankGroup.Kind.INMEM, 2, TimeUnit.SECONDS.toNanos(30))) {
