@@ -2,11 +2,9 @@ package io.seqpar.tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.util.Locale;
 
 /**
  * Off-heap buffers of 256 KiB and more on transparent huge pages: an anonymous {@code mmap} aligned
@@ -36,50 +34,31 @@ public final class LargePages {
   private static final int PROT_READ_WRITE = 0x3;
   private static final int MAP_PRIVATE_ANONYMOUS = 0x02 | 0x20;
   private static final int MADV_HUGEPAGE = 14;
-  private static final MethodHandle MMAP;
-  private static final MethodHandle MUNMAP;
-  private static final MethodHandle MADVISE;
 
-  static {
-    MethodHandle mmap = null;
-    MethodHandle munmap = null;
-    MethodHandle madvise = null;
-    if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
-      try {
-        final Linker linker = Linker.nativeLinker();
-        final var lookup = linker.defaultLookup();
-        mmap =
-            linker.downcallHandle(
-                lookup.find("mmap").orElseThrow(),
-                FunctionDescriptor.of(
-                    ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_LONG));
-        munmap =
-            linker.downcallHandle(
-                lookup.find("munmap").orElseThrow(),
-                FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
-        madvise =
-            linker.downcallHandle(
-                lookup.find("madvise").orElseThrow(),
-                FunctionDescriptor.of(
-                    ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_LONG,
-                    ValueLayout.JAVA_INT));
-      } catch (final RuntimeException e) {
-        mmap = null;
-      }
-    }
-    MMAP = mmap;
-    MUNMAP = munmap;
-    MADVISE = madvise;
-  }
+  private static final MethodHandle MMAP =
+      Libc.downcall(
+          "mmap",
+          FunctionDescriptor.of(
+              ValueLayout.JAVA_LONG,
+              ValueLayout.JAVA_LONG,
+              ValueLayout.JAVA_LONG,
+              ValueLayout.JAVA_INT,
+              ValueLayout.JAVA_INT,
+              ValueLayout.JAVA_INT,
+              ValueLayout.JAVA_LONG));
+  private static final MethodHandle MUNMAP =
+      Libc.downcall(
+          "munmap",
+          FunctionDescriptor.of(
+              ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+  private static final MethodHandle MADVISE =
+      Libc.downcall(
+          "madvise",
+          FunctionDescriptor.of(
+              ValueLayout.JAVA_INT,
+              ValueLayout.JAVA_LONG,
+              ValueLayout.JAVA_LONG,
+              ValueLayout.JAVA_INT));
 
   private LargePages() {}
 
@@ -93,7 +72,11 @@ public final class LargePages {
    * pages when it is at least {@link #MIN_BYTES}; freed with {@code arena}.
    */
   public static MemorySegment allocate(final Arena arena, final long bytes, final long alignment) {
-    if (bytes < MIN_BYTES || MMAP == null || alignment > HUGE_PAGE) {
+    if (bytes < MIN_BYTES
+        || MMAP == null
+        || MUNMAP == null
+        || MADVISE == null
+        || alignment > HUGE_PAGE) {
       return arena.allocate(bytes, alignment);
     }
     final long length = roundUp(bytes, HUGE_PAGE) + HUGE_PAGE; // room to align the start

@@ -204,12 +204,26 @@ public final class AeronTransport implements Transport {
     return this;
   }
 
+  /**
+   * {@code seqpar-<kind>-<job>-<epoch>-<stream>}: a file the group's ranks share in the driver dir.
+   */
+  private String sharedFileName(final String kind) {
+    return "seqpar-"
+        + kind
+        + "-"
+        + Long.toHexString(ctx.jobId)
+        + "-"
+        + ctx.epoch
+        + "-"
+        + ctx.streamId;
+  }
+
   /** The doorbell file of this job, epoch and stream in the shared driver directory. */
   private Doorbell openDoorbell() {
-    final String name =
-        "seqpar-doorbell-" + Long.toHexString(ctx.jobId) + "-" + ctx.epoch + "-" + ctx.streamId;
     try {
-      return Doorbell.open(java.nio.file.Path.of(ctx.aeronDir), name, ctx.ranks).orElse(null);
+      return Doorbell.open(
+              java.nio.file.Path.of(ctx.aeronDir), sharedFileName("doorbell"), ctx.ranks)
+          .orElse(null);
     } catch (final java.io.IOException e) {
       throw new SeqparException(
           "connect: rank=" + ctx.rank + " cannot map the doorbell in " + ctx.aeronDir, e);
@@ -223,10 +237,9 @@ public final class AeronTransport implements Transport {
 
   /** The single-copy board of this job, epoch and stream in the shared driver directory. */
   private RendezvousBoard openBoard() {
-    final String name =
-        "seqpar-rendezvous-" + Long.toHexString(ctx.jobId) + "-" + ctx.epoch + "-" + ctx.streamId;
     try {
-      return RendezvousBoard.map(java.nio.file.Path.of(ctx.aeronDir), name, ctx.ranks);
+      return RendezvousBoard.map(
+          java.nio.file.Path.of(ctx.aeronDir), sharedFileName("rendezvous"), ctx.ranks);
     } catch (final java.io.IOException e) {
       throw new SeqparException(
           "connect: rank=" + ctx.rank + " cannot map the rendezvous board in " + ctx.aeronDir, e);

@@ -1,5 +1,6 @@
 package io.seqpar.collectives.transport;
 
+import io.seqpar.tensor.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -9,7 +10,6 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
-import java.util.Locale;
 
 /**
  * Copies bytes straight out of another process on this host with Linux's {@code
@@ -104,32 +104,18 @@ public final class CrossMemory {
   }
 
   private static MethodHandle readvHandle() {
-    if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
-      return null;
-    }
-    try {
-      final Linker linker = Linker.nativeLinker();
-      return linker
-          .defaultLookup()
-          .find("process_vm_readv")
-          .map(
-              fn ->
-                  linker.downcallHandle(
-                      fn,
-                      // ssize_t process_vm_readv(pid_t, const iovec*, unsigned long, const iovec*,
-                      //                          unsigned long, unsigned long)
-                      FunctionDescriptor.of(
-                          ValueLayout.JAVA_LONG,
-                          ValueLayout.JAVA_INT,
-                          ValueLayout.ADDRESS,
-                          ValueLayout.JAVA_LONG,
-                          ValueLayout.ADDRESS,
-                          ValueLayout.JAVA_LONG,
-                          ValueLayout.JAVA_LONG),
-                      Linker.Option.captureCallState("errno")))
-          .orElse(null);
-    } catch (final RuntimeException e) {
-      return null;
-    }
+    // ssize_t process_vm_readv(pid_t, const iovec*, unsigned long, const iovec*, unsigned long,
+    //                          unsigned long)
+    return Libc.downcall(
+        "process_vm_readv",
+        FunctionDescriptor.of(
+            ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_INT,
+            ValueLayout.ADDRESS,
+            ValueLayout.JAVA_LONG,
+            ValueLayout.ADDRESS,
+            ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_LONG),
+        Linker.Option.captureCallState("errno"));
   }
 }

@@ -1,5 +1,6 @@
 package io.seqpar.collectives.transport;
 
+import io.seqpar.tensor.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -8,9 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
@@ -64,14 +63,8 @@ public final class Doorbell implements AutoCloseable {
       return Optional.empty();
     }
     final Arena arena = Arena.ofShared();
-    try (FileChannel ch =
-        FileChannel.open(
-            dir.resolve(name),
-            StandardOpenOption.CREATE,
-            StandardOpenOption.READ,
-            StandardOpenOption.WRITE)) {
-      final MemorySegment seg =
-          ch.map(FileChannel.MapMode.READ_WRITE, 0, (long) ranks * SLOT_BYTES, arena);
+    try {
+      final MemorySegment seg = Libc.mapShared(dir.resolve(name), (long) ranks * SLOT_BYTES, arena);
       return Optional.of(new Doorbell(arena, seg, ranks));
     } catch (final IOException | RuntimeException e) {
       arena.close();
@@ -127,30 +120,16 @@ public final class Doorbell implements AutoCloseable {
   }
 
   private static MethodHandle syscallHandle() {
-    if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
-      return null;
-    }
-    try {
-      final Linker linker = Linker.nativeLinker();
-      return linker
-          .defaultLookup()
-          .find("syscall")
-          .map(
-              fn ->
-                  linker.downcallHandle(
-                      fn,
-                      FunctionDescriptor.of(
-                          ValueLayout.JAVA_LONG,
-                          ValueLayout.JAVA_LONG,
-                          ValueLayout.ADDRESS,
-                          ValueLayout.JAVA_LONG, // syscall(2) reads every argument as a long
-                          ValueLayout.JAVA_LONG,
-                          ValueLayout.ADDRESS),
-                      Linker.Option.firstVariadicArg(1)))
-          .orElse(null);
-    } catch (final RuntimeException e) {
-      return null;
-    }
+    return Libc.downcall(
+        "syscall",
+        FunctionDescriptor.of(
+            ValueLayout.JAVA_LONG,
+            ValueLayout.JAVA_LONG,
+            ValueLayout.ADDRESS,
+            ValueLayout.JAVA_LONG, // syscall(2) reads every argument as a long
+            ValueLayout.JAVA_LONG,
+            ValueLayout.ADDRESS),
+        Linker.Option.firstVariadicArg(1));
   }
 
   private static long futexNumber() {

@@ -1,13 +1,12 @@
 package io.seqpar.collectives.transport;
 
+import io.seqpar.tensor.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * The shared memory behind single-copy messages between ranks of one host ({@link CrossMemory}): a
@@ -65,14 +64,9 @@ public final class RendezvousBoard implements AutoCloseable {
       throws IOException {
     checkRanks(ranks);
     final Arena arena = Arena.ofShared();
-    try (FileChannel ch =
-        FileChannel.open(
-            dir.resolve(name),
-            StandardOpenOption.CREATE,
-            StandardOpenOption.READ,
-            StandardOpenOption.WRITE)) {
+    try {
       return new RendezvousBoard(
-          arena, ch.map(FileChannel.MapMode.READ_WRITE, 0, bytesFor(ranks), arena), ranks);
+          arena, Libc.mapShared(dir.resolve(name), bytesFor(ranks), arena), ranks);
     } catch (final IOException | RuntimeException e) {
       arena.close();
       throw e;
