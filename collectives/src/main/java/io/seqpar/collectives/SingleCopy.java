@@ -31,8 +31,8 @@ final class SingleCopy {
   private final MemorySegment probeWord;
   private final MemorySegment probeScratch;
   private final long[] nextToken;
-  private final boolean[] decided;
-  private final boolean[] readable;
+  // Per source: RendezvousBoard.UNKNOWN until probed, then READABLE or REFUSED (as published).
+  private final int[] probed;
 
   SingleCopy(final RendezvousBoard board, final int rank, final int ranks, final int minBytes) {
     this.board = board;
@@ -48,8 +48,7 @@ final class SingleCopy {
     for (int p = 0; p < ranks; p++) {
       nextToken[p] = random.nextLong();
     }
-    this.decided = new boolean[ranks];
-    this.readable = new boolean[ranks];
+    this.probed = new int[ranks];
     // A fresh start: peers send descriptors to this rank only after it has probed them again.
     for (int p = 0; p < ranks; p++) {
       board.readable(p, rank, RendezvousBoard.UNKNOWN);
@@ -82,7 +81,7 @@ final class SingleCopy {
 
   /** Whether this rank agreed to read {@code src}'s memory (descriptors from it are expected). */
   boolean readsFrom(final int src) {
-    return readable[src];
+    return probed[src] == RendezvousBoard.READABLE;
   }
 
   /**
@@ -90,7 +89,7 @@ final class SingleCopy {
    * registered, and tells it through the board. No syscall before registration or after deciding.
    */
   void probe(final int src) {
-    if (decided[src]) {
+    if (probed[src] != RendezvousBoard.UNKNOWN) {
       return;
     }
     final int pid = board.pid(src);
@@ -100,13 +99,8 @@ final class SingleCopy {
     final long got = memory.read(pid, probeScratch.address(), board.probeAddress(src), Long.BYTES);
     final boolean ok =
         got == Long.BYTES && probeScratch.get(ValueLayout.JAVA_LONG, 0) == board.probeValue(src);
-    decided[src] = true;
-    readable[src] = ok;
-    board.readable(src, rank, ok ? RendezvousBoard.READABLE : RendezvousBoard.REFUSED);
-  }
-
-  boolean decided(final int src) {
-    return decided[src];
+    probed[src] = ok ? RendezvousBoard.READABLE : RendezvousBoard.REFUSED;
+    board.readable(src, rank, probed[src]);
   }
 
   /** Copies {@code len} bytes at {@code remoteAddress} of {@code src} to {@code localAddress}. */

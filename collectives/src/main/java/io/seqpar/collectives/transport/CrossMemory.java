@@ -93,16 +93,6 @@ public final class CrossMemory {
     return done;
   }
 
-  /** A name for a negated errno returned by {@link #read}. */
-  public static String describe(final long result) {
-    return switch ((int) -result) {
-      case EPERM -> "EPERM (not permitted: ptrace policy)";
-      case ESRCH -> "ESRCH (process gone)";
-      case EFAULT -> "EFAULT (address not mapped in the peer)";
-      default -> "errno " + (-result);
-    };
-  }
-
   private static MethodHandle readvHandle() {
     // ssize_t process_vm_readv(pid_t, const iovec*, unsigned long, const iovec*, unsigned long,
     //                          unsigned long)

@@ -89,10 +89,6 @@ public final class RendezvousBoard implements AutoCloseable {
     }
   }
 
-  public int ranks() {
-    return ranks;
-  }
-
   /** Publishes {@code rank}'s pid and probe word (the pid last, so a reader sees all three). */
   public void register(
       final int rank, final int pid, final long probeAddress, final long probeValue) {
