@@ -109,6 +109,7 @@ public abstract class AbstractCollective {
       return;
     }
     final long t0 = System.nanoTime();
+    comm.beginWait();
     try {
       while (true) {
         int work = comm.progress();

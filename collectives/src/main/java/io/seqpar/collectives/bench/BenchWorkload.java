@@ -66,6 +66,11 @@ public final class BenchWorkload {
       }
     }
     for (final long bytes : spec.sizes()) {
+      if (spec.jitWarmup() > 0) {
+        // Let the compilations the warm-up (or the previous size and its check) queued finish
+        // before timing; the barrier at the start of every iteration lines the ranks up again.
+        CompilerQuiet.await();
+      }
       final long[] times = new long[spec.iters()];
       final long copiedBefore = comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED);
       final long wrong = runSize((int) bytes, times, spec.warmup());
@@ -81,87 +86,165 @@ public final class BenchWorkload {
     barrier.run();
   }
 
+  /*
+   * The per-size work is split into small methods on purpose. As one 860-byte method (fill loops,
+   * timed loop, checks), the fill loops' back-edges made C2 compile it (OSR, then in full) with the
+   * whole collective inlined: 190–340 ms of compiler time on a 2-core host, landing inside the timed
+   * iterations (traced: the ranks' C2 threads ran 65–85% of the timed window, the ranks waited for
+   * a core). Now a fill or check loop compiles alone, and the timed loop never gets hot enough to
+   * be compiled with the collective inlined into it.
+   */
   private long runSize(final int bytes, final long[] times, final int warmup) {
+    return spec.op().scan() != null
+        ? runScan(bytes, times, warmup)
+        : runExchange(bytes, times, warmup);
+  }
+
+  private long runScan(final int bytes, final long[] times, final int warmup) {
+    final int count = bytes / 4;
+    final Arena arena = Arena.ofAuto();
+    final int dv = Math.min(256, count);
+    final ScanShape shape = new ScanShape(1, count / dv, dv);
+    final MemorySegment log = LargePages.allocate(arena, shape.logBytes(), 64);
+    final MemorySegment state = LargePages.allocate(arena, shape.stateBytes(), 64);
+    final MemorySegment result = LargePages.allocate(arena, shape.stateBytes(), 64);
+    fillLogDecay(log, shape.rows());
+    fillValues(state, count);
+    final ScanCollective scan = spec.op().scan().create(comm, shape, spec.blocks());
+    timeScan(scan, log, state, result, times, warmup);
+    return checkScan(shape, result);
+  }
+
+  private void timeScan(
+      final ScanCollective scan,
+      final MemorySegment log,
+      final MemorySegment state,
+      final MemorySegment result,
+      final long[] times,
+      final int warmup) {
+    for (int it = 0; it < warmup + times.length; it++) {
+      barrier.run();
+      final long t0 = System.nanoTime();
+      scan.scan(ScanDirection.FORWARD, log, state, result);
+      record(times, it - warmup, System.nanoTime() - t0);
+    }
+  }
+
+  private long runExchange(final int bytes, final long[] times, final int warmup) {
     final int count = bytes / 4;
     final Arena arena = Arena.ofAuto();
     final BenchOp op = spec.op();
-    if (op.scan() != null) {
-      final int dv = Math.min(256, count);
-      final ScanShape shape = new ScanShape(1, count / dv, dv);
-      final MemorySegment log = LargePages.allocate(arena, shape.logBytes(), 64);
-      final MemorySegment state = LargePages.allocate(arena, shape.stateBytes(), 64);
-      final MemorySegment result = LargePages.allocate(arena, shape.stateBytes(), 64);
-      for (int i = 0; i < shape.rows(); i++) {
-        log.setAtIndex(F, i, logDecay(rank, i));
-      }
-      for (int i = 0; i < count; i++) {
-        state.setAtIndex(F, i, fill(rank, i));
-      }
-      final ScanCollective scan = op.scan().create(comm, shape, spec.blocks());
-      for (int it = 0; it < warmup + times.length; it++) {
-        barrier.run();
-        final long t0 = System.nanoTime();
-        scan.scan(ScanDirection.FORWARD, log, state, result);
-        record(times, it - warmup, System.nanoTime() - t0);
-      }
-      return checkScan(shape, result);
-    }
     final MemorySegment send = LargePages.allocate(arena, bytes, 64);
     final MemorySegment recv =
         LargePages.allocate(arena, op == BenchOp.ALLGATHER_RAW ? (long) bytes * ranks : bytes, 64);
-    for (int i = 0; i < count; i++) {
-      send.setAtIndex(F, i, fill(rank, i));
-    }
-    final RingExchange ring = new RingExchange(comm);
+    fillValues(send, count);
     final ExchangePattern pattern =
         spec.pattern() == null ? ExchangePattern.DEFAULT : spec.pattern();
-    final AllReduce allReduce =
-        op == BenchOp.ALLREDUCE
-            ? new AllReduce(comm, bytes, AllReduce.DEFAULT_SMALL_BYTES, pattern)
-            : null;
-    final AllGather allGather = new AllGather(comm, pattern);
+    switch (op) {
+      case RING -> timeRing(new RingExchange(comm), send, recv, bytes, times, warmup);
+      case ALLREDUCE ->
+          timeAllReduce(
+              new AllReduce(comm, bytes, AllReduce.DEFAULT_SMALL_BYTES, pattern),
+              send,
+              recv,
+              bytes,
+              times,
+              warmup);
+      default -> timeAllGather(new AllGather(comm, pattern), send, recv, bytes, times, warmup);
+    }
+    return switch (op) {
+      case RING -> checkRing(recv, count);
+      case ALLREDUCE -> checkAllReduce(recv, count);
+      default -> checkAllGather(recv, count);
+    };
+  }
+
+  private void timeRing(
+      final RingExchange ring,
+      final MemorySegment send,
+      final MemorySegment recv,
+      final int bytes,
+      final long[] times,
+      final int warmup) {
     for (int it = 0; it < warmup + times.length; it++) {
-      if (op == BenchOp.ALLREDUCE) {
-        MemorySegment.copy(send, 0, recv, 0, bytes);
-      }
       barrier.run();
       final long t0 = System.nanoTime();
-      switch (op) {
-        case RING -> ring.exchange(send, recv, bytes);
-        case ALLREDUCE -> {
-          allReduce.start(recv, count);
-          allReduce.await();
-        }
-        default -> {
-          allGather.start(send, recv, bytes);
-          allGather.await();
-        }
-      }
+      ring.exchange(send, recv, bytes);
       record(times, it - warmup, System.nanoTime() - t0);
     }
+  }
+
+  private void timeAllReduce(
+      final AllReduce allReduce,
+      final MemorySegment send,
+      final MemorySegment recv,
+      final int bytes,
+      final long[] times,
+      final int warmup) {
+    for (int it = 0; it < warmup + times.length; it++) {
+      MemorySegment.copy(send, 0, recv, 0, bytes); // in place: restore the input
+      barrier.run();
+      final long t0 = System.nanoTime();
+      allReduce.start(recv, bytes / 4);
+      allReduce.await();
+      record(times, it - warmup, System.nanoTime() - t0);
+    }
+  }
+
+  private void timeAllGather(
+      final AllGather allGather,
+      final MemorySegment send,
+      final MemorySegment recv,
+      final int bytes,
+      final long[] times,
+      final int warmup) {
+    for (int it = 0; it < warmup + times.length; it++) {
+      barrier.run();
+      final long t0 = System.nanoTime();
+      allGather.start(send, recv, bytes);
+      allGather.await();
+      record(times, it - warmup, System.nanoTime() - t0);
+    }
+  }
+
+  private void fillLogDecay(final MemorySegment log, final int rows) {
+    for (int i = 0; i < rows; i++) {
+      log.setAtIndex(F, i, logDecay(rank, i));
+    }
+  }
+
+  private void fillValues(final MemorySegment values, final int count) {
+    for (int i = 0; i < count; i++) {
+      values.setAtIndex(F, i, fill(rank, i));
+    }
+  }
+
+  private long checkRing(final MemorySegment recv, final int count) {
+    final int src = (rank - 1 + ranks) % ranks;
     long wrong = 0;
-    switch (op) {
-      case RING -> {
-        final int src = (rank - 1 + ranks) % ranks;
-        for (int i = 0; i < count; i++) {
-          wrong += recv.getAtIndex(F, i) == fill(src, i) ? 0 : 1;
-        }
+    for (int i = 0; i < count; i++) {
+      wrong += recv.getAtIndex(F, i) == fill(src, i) ? 0 : 1;
+    }
+    return wrong;
+  }
+
+  private long checkAllReduce(final MemorySegment recv, final int count) {
+    long wrong = 0;
+    for (int i = 0; i < count; i++) {
+      double e = 0;
+      for (int q = 0; q < ranks; q++) {
+        e += fill(q, i);
       }
-      case ALLREDUCE -> {
-        for (int i = 0; i < count; i++) {
-          double e = 0;
-          for (int q = 0; q < ranks; q++) {
-            e += fill(q, i);
-          }
-          wrong += recv.getAtIndex(F, i) == (float) e ? 0 : 1;
-        }
-      }
-      default -> {
-        for (int q = 0; q < ranks; q++) {
-          for (int i = 0; i < count; i++) {
-            wrong += recv.getAtIndex(F, (long) q * count + i) == fill(q, i) ? 0 : 1;
-          }
-        }
+      wrong += recv.getAtIndex(F, i) == (float) e ? 0 : 1;
+    }
+    return wrong;
+  }
+
+  private long checkAllGather(final MemorySegment recv, final int count) {
+    long wrong = 0;
+    for (int q = 0; q < ranks; q++) {
+      for (int i = 0; i < count; i++) {
+        wrong += recv.getAtIndex(F, (long) q * count + i) == fill(q, i) ? 0 : 1;
       }
     }
     return wrong;

@@ -38,7 +38,9 @@ import picocli.CommandLine.Spec;
  * cores no spins, 10 yields, parks of 20 µs–1 ms. The IPC driver (threading mode SHARED) uses the
  * first. Term length: {@code --term-length auto} sizes each link's term so a whole message fits the
  * IPC window ({@link AeronTransport#termLengthFor(long)}). Before the sweep, {@code --jit-warmup}
- * untimed calls let the JIT compile the data path.
+ * untimed calls let the JIT compile the data path: enough that the per-call methods pass C2's
+ * invocation threshold (5,000, two calls per iteration with the barrier) before any timed size, and
+ * each rank waits for its compiler threads to go quiet before every size.
  */
 @Command(
     name = "collectives",
@@ -135,7 +137,7 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
 
   @Option(
       names = "--jit-warmup",
-      defaultValue = "2000",
+      defaultValue = "4000",
       paramLabel = "N",
       description =
           "Untimed iterations at a small size before the sweep so the JIT has compiled the data"

@@ -452,6 +452,7 @@ public final class SequenceParallelAttention implements AutoCloseable {
     final long start = System.nanoTime();
     final long deadline = start + comm.timeoutNs();
     final int h = comm.postRecv(seq, CHAIN_TAG, src, dst, 0, (int) dst.byteSize());
+    comm.beginWait();
     try {
       while (!comm.isComplete(h)) {
         comm.idleOrFail(comm.progress(), op, seq, start, deadline);
@@ -467,6 +468,7 @@ public final class SequenceParallelAttention implements AutoCloseable {
     final long start = System.nanoTime();
     final long deadline = start + comm.timeoutNs();
     final int h = comm.postSend(seq, CHAIN_TAG, dst, src, 0, (int) src.byteSize());
+    comm.beginWait();
     try {
       while (!comm.isComplete(h)) {
         comm.idleOrFail(comm.progress(), op, seq, start, deadline);
