@@ -33,6 +33,7 @@ public final class BenchWorkload {
   private final int rank;
   private final int ranks;
   private final Barrier barrier;
+  private boolean timedSweep;
 
   public BenchWorkload(final Communicator comm, final BenchSpec spec) {
     this.comm = comm;
@@ -65,12 +66,8 @@ public final class BenchWorkload {
         runSize(large, new long[1], Math.max(1, spec.jitWarmup() / 4));
       }
     }
+    timedSweep = true;
     for (final long bytes : spec.sizes()) {
-      if (spec.jitWarmup() > 0) {
-        // Let the compilations the warm-up (or the previous size and its check) queued finish
-        // before timing; the barrier at the start of every iteration lines the ranks up again.
-        CompilerQuiet.await();
-      }
       final long[] times = new long[spec.iters()];
       final long copiedBefore = comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED);
       final long wrong = runSize((int) bytes, times, spec.warmup());
@@ -122,6 +119,7 @@ public final class BenchWorkload {
       final MemorySegment result,
       final long[] times,
       final int warmup) {
+    settle();
     for (int it = 0; it < warmup + times.length; it++) {
       barrier.run();
       final long t0 = System.nanoTime();
@@ -166,6 +164,7 @@ public final class BenchWorkload {
       final int bytes,
       final long[] times,
       final int warmup) {
+    settle();
     for (int it = 0; it < warmup + times.length; it++) {
       barrier.run();
       final long t0 = System.nanoTime();
@@ -181,6 +180,7 @@ public final class BenchWorkload {
       final int bytes,
       final long[] times,
       final int warmup) {
+    settle();
     for (int it = 0; it < warmup + times.length; it++) {
       MemorySegment.copy(send, 0, recv, 0, bytes); // in place: restore the input
       barrier.run();
@@ -198,12 +198,24 @@ public final class BenchWorkload {
       final int bytes,
       final long[] times,
       final int warmup) {
+    settle();
     for (int it = 0; it < warmup + times.length; it++) {
       barrier.run();
       final long t0 = System.nanoTime();
       allGather.start(send, recv, bytes);
       allGather.await();
       record(times, it - warmup, System.nanoTime() - t0);
+    }
+  }
+
+  /**
+   * Before a timed size, once its buffers are set up: lets the compilations that the warm-up, the
+   * previous size's check and this size's setup queued finish first ({@link CompilerQuiet}); the
+   * barrier at the start of every iteration lines the ranks up again.
+   */
+  private void settle() {
+    if (timedSweep && spec.jitWarmup() > 0) {
+      CompilerQuiet.await();
     }
   }
 
