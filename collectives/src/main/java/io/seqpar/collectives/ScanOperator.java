@@ -2,6 +2,9 @@ package io.seqpar.collectives;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The associative operator of sequence-parallel linear attention on (log-decay, state) pairs
@@ -26,6 +29,8 @@ public final class ScanOperator {
   public static final float LOG_DECAY_FLOOR = -87f;
 
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
   private ScanOperator() {}
 
@@ -68,11 +73,7 @@ public final class ScanOperator {
         final float ga = aLog == null ? 0f : aLog.getAtIndex(F, g);
         final float gb = bLog == null ? 0f : bLog.getAtIndex(F, g);
         final float f = decayFactor(gb);
-        final long row = g * dv;
-        for (int j = 0; j < dv; j++) {
-          final float s = f * aState.getAtIndex(F, row + j) + bState.getAtIndex(F, row + j);
-          outState.setAtIndex(F, row + j, s);
-        }
+        scaleAdd(f, aState, bState, outState, g * dv, dv);
         if (outLog != null) {
           outLog.setAtIndex(F, g, ga + gb);
         }
@@ -92,5 +93,32 @@ public final class ScanOperator {
       final int dk,
       final int dv) {
     combine(aLog, aState, bLog, bState, outLog, outState, heads, dk, dv, 0, dk);
+  }
+
+  /**
+   * {@code out[row + j] = f * a[row + j] + b[row + j]} for {@code j < n}: SIMD lanes for the bulk
+   * (a 4 MiB combine took 560–650 µs element by element, C2 did not vectorise the three segment
+   * accesses), multiply then add — not a fused multiply-add — so every element rounds exactly as
+   * the scalar expression does.
+   */
+  private static void scaleAdd(
+      final float f,
+      final MemorySegment a,
+      final MemorySegment b,
+      final MemorySegment out,
+      final long row,
+      final int n) {
+    final FloatVector vf = FloatVector.broadcast(S, f);
+    final int bound = S.loopBound(n);
+    int j = 0;
+    for (; j < bound; j += S.length()) {
+      final long off = (row + j) * Float.BYTES;
+      final FloatVector va = FloatVector.fromMemorySegment(S, a, off, NATIVE);
+      final FloatVector vb = FloatVector.fromMemorySegment(S, b, off, NATIVE);
+      va.mul(vf).add(vb).intoMemorySegment(out, off, NATIVE);
+    }
+    for (; j < n; j++) {
+      out.setAtIndex(F, row + j, f * a.getAtIndex(F, row + j) + b.getAtIndex(F, row + j));
+    }
   }
 }

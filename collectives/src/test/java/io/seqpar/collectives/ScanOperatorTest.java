@@ -173,4 +173,38 @@ class ScanOperatorTest {
       st.setAtIndex(F, i, (float) state[r * pairState + i]);
     }
   }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1, 7, 8, 37, 256})
+  void simdRowsRoundLikeTheScalarExpressionInPlaceOrNot(final int dv) {
+    // f·a + b as two float roundings (never a fused multiply-add), in SIMD lanes and the tail.
+    final int rows = 3;
+    final MemorySegment log = arena.allocate(4L * rows);
+    final MemorySegment a = arena.allocate(4L * rows * dv);
+    final MemorySegment b = arena.allocate(4L * rows * dv);
+    for (int i = 0; i < rows; i++) {
+      log.setAtIndex(F, i, i == 2 ? -100f : (float) -rnd.nextDouble(0.0, 2.0)); // row 2: flushed
+    }
+    for (int i = 0; i < rows * dv; i++) {
+      a.setAtIndex(F, i, (float) rnd.nextDouble(-1, 1));
+      b.setAtIndex(F, i, (float) rnd.nextDouble(-1, 1));
+    }
+    final float[] expected = new float[rows * dv];
+    for (int i = 0; i < rows; i++) {
+      final float f = ScanOperator.decayFactor(log.getAtIndex(F, i));
+      for (int j = 0; j < dv; j++) {
+        expected[i * dv + j] =
+            f * a.getAtIndex(F, (long) i * dv + j) + b.getAtIndex(F, (long) i * dv + j);
+      }
+    }
+    final MemorySegment out = arena.allocate(4L * rows * dv);
+    ScanOperator.combine(null, a, log, b, null, out, 1, rows, dv);
+    assertArrayEquals(expected, arr(out));
+    final MemorySegment inA = arena.allocate(4L * rows * dv).copyFrom(a);
+    ScanOperator.combine(null, inA, log, b, null, inA, 1, rows, dv); // out aliases a
+    assertArrayEquals(expected, arr(inA));
+    final MemorySegment inB = arena.allocate(4L * rows * dv).copyFrom(b);
+    ScanOperator.combine(null, a, log, inB, null, inB, 1, rows, dv); // out aliases b
+    assertArrayEquals(expected, arr(inB));
+  }
 }
