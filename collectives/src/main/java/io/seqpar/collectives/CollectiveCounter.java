@@ -16,6 +16,8 @@ public enum CollectiveCounter {
   DOORBELL_SLEEPS("waits slept on the doorbell"),
   SINGLE_COPY_SENT("messages sent as a descriptor the receiver copied from"),
   SINGLE_COPY_RECEIVED("messages copied straight from the sender's memory"),
+  FAULT_NOTICES_SENT("fault notices sent to peers after a failed collective"),
+  FAULT_NOTICES_RECEIVED("fault notices received from peers whose collective failed"),
   DROPPED_FOREIGN_JOB("frames of another job id dropped"),
   DROPPED_STALE_EPOCH("frames of an older epoch dropped"),
   DROPPED_STALE_SEQUENCE("frames of a finished collective dropped"),
@@ -26,7 +28,8 @@ public enum CollectiveCounter {
   REJECTED_OFFSET("frames out of order within a message rejected"),
   REJECTED_TAG("frames whose tag does not match the posted receive rejected"),
   REJECTED_DESCRIPTOR(
-      "descriptor frames that were malformed, unexpected or pointed outside the sender rejected");
+      "descriptor frames that were malformed, unexpected or pointed outside the sender rejected"),
+  REJECTED_FAULT_NOTICE("fault notices that were malformed rejected");
 
   private final String label;
 

@@ -45,6 +45,15 @@ import org.agrona.concurrent.UnsafeBuffer;
  * board, and only then is the send complete ({@link SingleCopy}). Per destination, sends are
  * retired in order: {@code sendHead ≤ sendCursor ≤ sendTail}, where ops between head and cursor
  * wait for that acknowledgement and ops from the cursor on still have frames to push.
+ *
+ * <p>Fault notices: a wait that fails (a peer lost, or the deadline passed) first sends every other
+ * peer it can still reach one small frame naming the rank to blame ({@link
+ * FrameHeaderFlyweight#FAULT_BLOCK_INDEX}), then throws. A rank that reads one fails its current or
+ * next wait with an error naming that rank and the reporter, and passes the notice on. Without it a
+ * rank that waited only on a survivor saw the survivor vanish (it exits after failing) and blamed
+ * it instead of the rank that died; with it the whole group fails at once, naming the same rank. A
+ * notice is fenced like any frame (job id, epoch, source rank) and holds for the rest of the epoch:
+ * the group is broken.
  */
 public final class Communicator implements AutoCloseable {
   private static final int FRAMES_PER_DESTINATION = 16;
@@ -55,6 +64,20 @@ public final class Communicator implements AutoCloseable {
 
   /** Longest sleep on the doorbell: bounds a lost wake-up and how late a deadline is noticed. */
   static final long DOORBELL_TIMEOUT_NS = 1_000_000;
+
+  /** Payload of a fault notice: the rank to blame (int32 LE), then the fault kind (int32 LE). */
+  public static final int FAULT_NOTICE_BYTES = 8;
+
+  /** Fault kind: the blamed rank is gone (image lost, publication closed, endpoint closed). */
+  public static final int FAULT_LOST = 1;
+
+  /** Fault kind: the reporter's deadline passed while it waited on the blamed rank. */
+  public static final int FAULT_TIMED_OUT = 2;
+
+  /**
+   * Offers per peer for a fault notice on back-pressure: best effort, it must not delay failing.
+   */
+  private static final int FAULT_OFFER_ATTEMPTS = 1_000;
 
   private final Transport transport;
   private final CollectiveContext ctx;
@@ -98,6 +121,12 @@ public final class Communicator implements AutoCloseable {
   private final FrameHeaderFlyweight sendHeader = FrameHeaderFlyweight.allocate();
   private final FrameHeaderFlyweight recvHeader = new FrameHeaderFlyweight();
   private final Receiver receiver = new Receiver();
+  private final FrameHeaderFlyweight faultHeader = FrameHeaderFlyweight.allocate();
+  private final UnsafeBuffer faultPayload = new UnsafeBuffer(new byte[FAULT_NOTICE_BYTES]);
+  private boolean faultAnnounced;
+  private int faultReporter = -1;
+  private int faultBlamed;
+  private int faultKind;
   private long nextSequence;
   private boolean closed;
 
@@ -148,6 +177,13 @@ public final class Communicator implements AutoCloseable {
     recvHead = new int[ranks];
     recvTail = new int[ranks];
     sendHeader.jobId(ctx.jobId()).epoch(ctx.epoch()).srcRank(rank);
+    faultHeader
+        .jobId(ctx.jobId())
+        .epoch(ctx.epoch())
+        .srcRank(rank)
+        .blockIndex(FrameHeaderFlyweight.FAULT_BLOCK_INDEX)
+        .payloadLength(FAULT_NOTICE_BYTES)
+        .messageLength(FAULT_NOTICE_BYTES);
     final RendezvousBoard board = transport.rendezvousBoard();
     this.singleCopy =
         board != null && ranks > 1 && ctx.singleCopyMinBytes() != Integer.MAX_VALUE
@@ -348,7 +384,13 @@ public final class Communicator implements AutoCloseable {
     for (int p = 0; p < ranks; p++) {
       if (sendHead[p] != sendTail[p]) {
         work += retireCopied(p);
-        final int frames = pushSends(p);
+        final int frames;
+        try {
+          frames = pushSends(p);
+        } catch (final PeerLostException e) {
+          announceFault(p, FAULT_LOST); // the transport saw p go while sending to it
+          throw e;
+        }
         if (frames > 0 && doorbell != null) {
           doorbell.ring(p);
         }
@@ -487,6 +529,9 @@ public final class Communicator implements AutoCloseable {
     if (payload < 0 || payload != frameLength - HEADER_LENGTH) {
       return count(CollectiveCounter.REJECTED_LENGTH);
     }
+    if (h.blockIndex() == FrameHeaderFlyweight.FAULT_BLOCK_INDEX) {
+      return onFaultNotice(src, buf, offset + HEADER_LENGTH, payload); // whatever is posted
+    }
     if (src < 0 || src >= ranks || recvHead[src] == recvTail[src]) {
       return FrameHandler.ABORT; // no receive posted yet: leave it for later
     }
@@ -572,6 +617,58 @@ public final class Communicator implements AutoCloseable {
     return FrameHandler.CONSUMED;
   }
 
+  /** Records the first fault notice of this epoch; the next idle of a wait throws on it. */
+  private int onFaultNotice(
+      final int src, final DirectBuffer buf, final int payloadOffset, final int payload) {
+    if (payload != FAULT_NOTICE_BYTES) {
+      return count(CollectiveCounter.REJECTED_FAULT_NOTICE);
+    }
+    final int blamed = buf.getInt(payloadOffset, ByteOrder.LITTLE_ENDIAN);
+    final int kind = buf.getInt(payloadOffset + 4, ByteOrder.LITTLE_ENDIAN);
+    if (blamed < 0 || blamed >= ranks || (kind != FAULT_LOST && kind != FAULT_TIMED_OUT)) {
+      return count(CollectiveCounter.REJECTED_FAULT_NOTICE);
+    }
+    if (faultReporter < 0) {
+      faultReporter = src;
+      faultBlamed = blamed;
+      faultKind = kind;
+    }
+    return count(CollectiveCounter.FAULT_NOTICES_RECEIVED);
+  }
+
+  /**
+   * Tells every other peer still reachable that this rank's collective failed because of {@code
+   * blamed}; once per communicator. Best effort: a peer that is gone or stays back-pressured for
+   * {@link #FAULT_OFFER_ATTEMPTS} offers is skipped, since failing must not wait.
+   */
+  private void announceFault(final int blamed, final int kind) {
+    if (faultAnnounced || closed) {
+      return;
+    }
+    faultAnnounced = true;
+    faultPayload.putInt(0, blamed, ByteOrder.LITTLE_ENDIAN);
+    faultPayload.putInt(4, kind, ByteOrder.LITTLE_ENDIAN);
+    for (int p = 0; p < ranks; p++) {
+      if (p == rank || p == blamed || transport.isPeerLost(p)) {
+        continue;
+      }
+      try {
+        for (int attempt = 0; attempt < FAULT_OFFER_ATTEMPTS; attempt++) {
+          if (transport.offer(p, faultHeader, HEADER_LENGTH, faultPayload, 0, FAULT_NOTICE_BYTES)) {
+            counters[CollectiveCounter.FAULT_NOTICES_SENT.ordinal()]++;
+            if (doorbell != null) {
+              doorbell.ring(p); // it may sleep waiting on us
+            }
+            break;
+          }
+          Thread.onSpinWait();
+        }
+      } catch (final CollectiveTimeoutException e) {
+        // p went too (PeerLostException): nobody left there to tell.
+      }
+    }
+  }
+
   private int count(final CollectiveCounter c) {
     counters[c.ordinal()]++;
     return FrameHandler.CONSUMED;
@@ -606,9 +703,13 @@ public final class Communicator implements AutoCloseable {
       return;
     }
     final long now = System.nanoTime();
+    if (faultReporter >= 0) {
+      throw reportedFault(opName, seq, now - startNs);
+    }
     for (int p = 0; p < ranks; p++) {
       if ((recvHead[p] != recvTail[p] || sendHead[p] != sendTail[p])
           && (transport.isPeerLost(p) || goneWhileCopying[p])) {
+        announceFault(p, FAULT_LOST);
         throw new PeerLostException(
             opName
                 + ": rank="
@@ -617,8 +718,8 @@ public final class Communicator implements AutoCloseable {
                 + p
                 + " after "
                 + TimeUnit.NANOSECONDS.toMillis(now - startNs)
-                + " ms waiting for "
-                + (recvHead[p] != recvTail[p] ? "a message from" : "to send to")
+                + " ms waiting "
+                + (recvHead[p] != recvTail[p] ? "for a message from" : "to send to")
                 + " it (seq="
                 + seq
                 + " epoch="
@@ -627,6 +728,10 @@ public final class Communicator implements AutoCloseable {
       }
     }
     if (now - deadlineNs > 0) {
+      final int waitedOn = waitingOnRank();
+      if (waitedOn >= 0) {
+        announceFault(waitedOn, FAULT_TIMED_OUT);
+      }
       throw new CollectiveTimeoutException(
           opName
               + ": rank="
@@ -685,6 +790,56 @@ public final class Communicator implements AutoCloseable {
     } finally {
       doorbell.done(rank);
     }
+  }
+
+  /** The error for a fault a peer reported; passes the notice on first (some wait only on us). */
+  private CollectiveTimeoutException reportedFault(
+      final String opName, final long seq, final long elapsedNs) {
+    announceFault(faultBlamed, faultKind);
+    final String tail =
+        " after "
+            + TimeUnit.NANOSECONDS.toMillis(elapsedNs)
+            + " ms (seq="
+            + seq
+            + " epoch="
+            + ctx.epoch()
+            + ")";
+    if (faultKind == FAULT_LOST) {
+      return new PeerLostException(
+          opName
+              + ": rank="
+              + rank
+              + " lost rank="
+              + faultBlamed
+              + " (reported by rank="
+              + faultReporter
+              + ")"
+              + tail);
+    }
+    return new CollectiveTimeoutException(
+        opName
+            + ": rank="
+            + rank
+            + " stopped: rank="
+            + faultReporter
+            + " timed out waiting for rank="
+            + faultBlamed
+            + tail);
+  }
+
+  /** The first rank a posted receive or send waits on, or -1 when nothing is posted. */
+  private int waitingOnRank() {
+    for (int p = 0; p < ranks; p++) {
+      if (recvHead[p] != recvTail[p]) {
+        return p;
+      }
+    }
+    for (int p = 0; p < ranks; p++) {
+      if (sendHead[p] != sendTail[p]) {
+        return p;
+      }
+    }
+    return -1;
   }
 
   private String describeWaitingOn() {

@@ -26,6 +26,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -578,18 +579,80 @@ public abstract class AbstractCollectivesContractTest {
                     assertThrows(CollectiveTimeoutException.class, ag::await);
                 return new Object[] {e, System.nanoTime() - t0};
               });
+      int timedOutThemselves = 0;
       for (int r = 0; r < 2; r++) {
         final Object[] res = (Object[]) got.get(r);
         final CollectiveTimeoutException e = (CollectiveTimeoutException) res[0];
         final long elapsed = (long) res[1];
         assertTrue(elapsed < timeoutNs + TimeUnit.SECONDS.toNanos(1), "took " + elapsed + " ns");
-        assertTrue(elapsed >= timeoutNs, "threw early after " + elapsed + " ns");
         assertTrue(e.getMessage().contains("allgather: rank=" + r), e.getMessage());
         assertTrue(e.getMessage().contains("epoch=" + RankGroup.TEST_EPOCH), e.getMessage());
         assertTrue(e.getMessage().contains(" ms "), e.getMessage());
+        if (e.getMessage().contains(" ms for a message from rank=")) { // its own deadline
+          assertTrue(elapsed >= timeoutNs, "threw early after " + elapsed + " ns");
+          if (r == 0) { // rank 0 waits on the absent rank itself (rank 1 may wait on rank 0)
+            assertTrue(e.getMessage().contains("from rank=2"), e.getMessage());
+          }
+          timedOutThemselves++;
+        } else { // the other timed out first and told it (fault notice)
+          assertTrue(
+              e.getMessage().contains("stopped: rank=" + (1 - r) + " timed out waiting for rank="),
+              "unexpected " + e.getMessage());
+        }
       }
+      assertTrue(timedOutThemselves >= 1, "nobody reached its own deadline: " + got);
+    }
+  }
+
+  /**
+   * Rank 1 is gone; rank 2 waits on it, fails, and leaves at once; rank 0 waits only on rank 2.
+   * Rank 0 must blame rank 1 (told by rank 2's fault notice), not rank 2 — the cascade a real kill
+   * showed (SoftmaxProcessTest: a survivor that exited first was named instead of the killed rank).
+   */
+  @Test
+  void survivorsBlameTheLostRankNotTheRankThatReportedIt() throws Exception {
+    final long timeoutNs = TimeUnit.SECONDS.toNanos(20);
+    try (RankGroup g = RankGroup.create(kind(), 3, timeoutNs)) {
+      g.transport(1).close();
+      final CountDownLatch rank2Gone = new CountDownLatch(1);
+      final List<Object> got =
+          g.run(
+              (rank, comm) -> {
+                if (rank == 1) {
+                  return null;
+                }
+                final MemorySegment buf = Arena.ofAuto().allocate(64);
+                final long seq = comm.nextSequence();
+                if (rank == 0) {
+                  assertTrue(rank2Gone.await(30, TimeUnit.SECONDS), "rank 2 never failed");
+                }
+                final int op = comm.postRecv(seq, 0, rank == 2 ? 1 : 2, buf, 0, 64);
+                final long t0 = System.nanoTime();
+                try {
+                  final Exception e =
+                      assertThrows(
+                          CollectiveTimeoutException.class,
+                          () -> {
+                            comm.beginWait();
+                            while (!comm.isComplete(op)) {
+                              comm.idleOrFail(comm.progress(), "probe", seq, t0, t0 + timeoutNs);
+                            }
+                          });
+                  return e.getMessage();
+                } finally {
+                  if (rank == 2) {
+                    g.transport(2).close(); // leaves right after failing, like a process exiting
+                    rank2Gone.countDown();
+                  }
+                }
+              });
       assertTrue(
-          ((Object[]) got.get(0))[0].toString().contains("from rank=2"), got.get(0).toString());
+          got.get(2).toString().contains("probe: rank=2 lost rank=1"), got.get(2).toString());
+      assertTrue(
+          got.get(0).toString().contains("probe: rank=0 lost rank=1 (reported by rank=2)"),
+          "rank 0 blames " + got.get(0));
+      assertEquals(1, g.comm(2).counter(CollectiveCounter.FAULT_NOTICES_SENT));
+      assertEquals(1, g.comm(0).counter(CollectiveCounter.FAULT_NOTICES_RECEIVED));
     }
   }
 

@@ -10,6 +10,7 @@ import io.seqpar.collectives.wire.FrameHeaderFlyweight;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +53,22 @@ class FrameValidationTest {
     return b;
   }
 
+  /** A fault notice from rank 1 blaming {@code blamed}, with {@code payload} bytes of payload. */
+  private static UnsafeBuffer faultNotice(
+      final long jobId, final long epoch, final int blamed, final int kind, final int payload) {
+    final UnsafeBuffer b = new UnsafeBuffer(new byte[FrameHeaderFlyweight.HEADER_LENGTH + 8]);
+    new FrameHeaderFlyweight()
+        .wrapHeader(b, 0)
+        .jobId(jobId)
+        .epoch(epoch)
+        .srcRank(1)
+        .blockIndex(FrameHeaderFlyweight.FAULT_BLOCK_INDEX)
+        .payloadLength(payload);
+    b.putInt(FrameHeaderFlyweight.HEADER_LENGTH, blamed, ByteOrder.LITTLE_ENDIAN);
+    b.putInt(FrameHeaderFlyweight.HEADER_LENGTH + 4, kind, ByteOrder.LITTLE_ENDIAN);
+    return new UnsafeBuffer(b, 0, FrameHeaderFlyweight.HEADER_LENGTH + payload);
+  }
+
   /** Sends raw bytes as one frame through a real transport endpoint, retrying back-pressure. */
   private static void sendRaw(final Transport t, final UnsafeBuffer frame, final int length) {
     final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -86,6 +103,12 @@ class FrameValidationTest {
         sendRaw(rogue, b, b.capacity());
       }
       sendRaw(rogue, new UnsafeBuffer(new byte[10]), 10);
+      final UnsafeBuffer blamesRank9 = faultNotice(job, epoch, 9, Communicator.FAULT_LOST, 8);
+      sendRaw(rogue, blamesRank9, blamesRank9.capacity()); // blamed rank >= P
+      final UnsafeBuffer unknownKind = faultNotice(job, epoch, 0, 77, 8);
+      sendRaw(rogue, unknownKind, unknownKind.capacity());
+      final UnsafeBuffer shortNotice = faultNotice(job, epoch, 0, Communicator.FAULT_LOST, 4);
+      sendRaw(rogue, shortNotice, shortNotice.capacity());
       final List<byte[]> got =
           g.run(
               (rank, comm) -> {
@@ -106,7 +129,9 @@ class FrameValidationTest {
       assertEquals(2, c0.counter(CollectiveCounter.REJECTED_LENGTH));
       assertEquals(1, c0.counter(CollectiveCounter.REJECTED_OFFSET));
       assertEquals(1, c0.counter(CollectiveCounter.REJECTED_SHORT_FRAME));
-      assertEquals(9, c0.droppedOrRejected());
+      assertEquals(3, c0.counter(CollectiveCounter.REJECTED_FAULT_NOTICE));
+      assertEquals(0, c0.counter(CollectiveCounter.FAULT_NOTICES_RECEIVED));
+      assertEquals(12, c0.droppedOrRejected());
       assertEquals(1, c0.counter(CollectiveCounter.MESSAGES_RECEIVED));
     }
   }

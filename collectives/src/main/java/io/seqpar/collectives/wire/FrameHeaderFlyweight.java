@@ -43,7 +43,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * each carries its byte offset, so the receiver copies it straight into the destination with no
  * reassembly buffer. A frame with block index {@link #DESCRIPTOR_BLOCK_INDEX} carries no data but a
  * descriptor of the whole message for the receiver to copy from the sender's memory (ranks of one
- * host, see {@code SingleCopy}). Accessors never allocate: {@link #wrap} re-points the flyweight.
+ * host, see {@code SingleCopy}). A frame with block index {@link #FAULT_BLOCK_INDEX} is a fault
+ * notice: its sender's collective failed and its 8-byte payload names the rank to blame (see {@code
+ * Communicator}). Accessors never allocate: {@link #wrap} re-points the flyweight.
  */
 public final class FrameHeaderFlyweight extends UnsafeBuffer {
   public static final int JOB_ID_OFFSET = 0;
@@ -58,6 +60,9 @@ public final class FrameHeaderFlyweight extends UnsafeBuffer {
 
   /** Block index of a descriptor frame (single-copy message) instead of a data fragment. */
   public static final int DESCRIPTOR_BLOCK_INDEX = -1;
+
+  /** Block index of a fault notice: the sender's collective failed; the group is broken. */
+  public static final int FAULT_BLOCK_INDEX = -2;
 
   /** Bytes in the header; the payload starts here. */
   public static final int HEADER_LENGTH = 56;

@@ -200,17 +200,12 @@ public final class RingAttention extends SoftmaxSpAttention {
 
   /**
    * A ring breaks for every rank once one is gone, but a rank only sees its two neighbours: the
-   * rank after a dead one fails first, and the others then see that one leave. Naming every peer
-   * the transport reports lost puts the rank that died first into every survivor's message.
+   * rank after a dead one fails first and the others then see that one leave. The communicator's
+   * fault notices carry the dead rank's name to every survivor, so the cause is already in {@code
+   * e}; this adds the pass and the ring step.
    */
   private CollectiveTimeoutException failure(
       final String pass, final CollectiveTimeoutException e) {
-    final StringBuilder lost = new StringBuilder();
-    for (int p = 0; p < ranks; p++) {
-      if (p != rank && comm.transport().isPeerLost(p)) {
-        lost.append(lost.isEmpty() ? "" : ", ").append("rank=").append(p);
-      }
-    }
     final String msg =
         "ring attention "
             + pass
@@ -220,7 +215,6 @@ public final class RingAttention extends SoftmaxSpAttention {
             + step
             + " of "
             + ranks
-            + (lost.isEmpty() ? "" : " (lost peers: " + lost + ")")
             + ": "
             + e.getMessage();
     return e instanceof PeerLostException
