@@ -16,6 +16,8 @@ public enum CollectiveCounter {
   DOORBELL_SLEEPS("waits slept on the doorbell"),
   SINGLE_COPY_SENT("messages sent as a descriptor the receiver copied from"),
   SINGLE_COPY_RECEIVED("messages copied straight from the sender's memory"),
+  COMBINE_SENT("messages sent as operands the receiver combined from this rank's shared windows"),
+  COMBINE_RECEIVED("messages combined straight out of the sender's shared windows"),
   FAULT_NOTICES_SENT("fault notices sent to peers after a failed collective"),
   FAULT_NOTICES_RECEIVED("fault notices received from peers whose collective failed"),
   DROPPED_FOREIGN_JOB("frames of another job id dropped"),

@@ -9,9 +9,13 @@ import io.seqpar.collectives.transport.Doorbell;
 import io.seqpar.collectives.transport.EmbeddedDriver;
 import io.seqpar.collectives.transport.FrameHandler;
 import io.seqpar.collectives.transport.RendezvousBoard;
+import io.seqpar.collectives.transport.SharedWindows;
 import io.seqpar.collectives.transport.Transport;
 import io.seqpar.collectives.wire.FrameHeaderFlyweight;
+import io.seqpar.tensor.LargePages;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 import org.agrona.DirectBuffer;
@@ -68,6 +72,15 @@ public final class Communicator implements AutoCloseable {
   /** Payload of a fault notice: the rank to blame (int32 LE), then the fault kind (int32 LE). */
   public static final int FAULT_NOTICE_BYTES = 8;
 
+  /**
+   * Payload of a combine descriptor: windows of X, S and log Γ and dv (int32 LE each), then the
+   * byte offsets of X, S and log Γ in their windows and the token (int64 LE each).
+   */
+  public static final int COMBINE_DESCRIPTOR_BYTES = 48;
+
+  /** The X and log Γ window of a combine descriptor whose X is 0: the message is S. */
+  public static final int NO_WINDOW = -1;
+
   /** Fault kind: the blamed rank is gone (image lost, publication closed, endpoint closed). */
   public static final int FAULT_LOST = 1;
 
@@ -91,7 +104,8 @@ public final class Communicator implements AutoCloseable {
   private int idleRounds;
   private final SingleCopy singleCopy;
   private final boolean[] goneWhileCopying;
-  private final UnsafeBuffer descriptor = new UnsafeBuffer(new byte[SingleCopy.DESCRIPTOR_BYTES]);
+  private final UnsafeBuffer descriptor = new UnsafeBuffer(new byte[COMBINE_DESCRIPTOR_BYTES]);
+  private final SharedWindows windows;
 
   // Operation slots (struct of arrays).
   private final boolean[] inUse;
@@ -105,6 +119,13 @@ public final class Communicator implements AutoCloseable {
   private final int[] fragment;
   private final UnsafeBuffer[] buffer;
   private final long[] token;
+  // Receives: the destination segment and offset. Combine sends: the operands' addresses and dv.
+  private final MemorySegment[] target;
+  private final long[] targetOffset;
+  private final int[] combineDv;
+  private final boolean[] combineX;
+  private final long[] combineState;
+  private final long[] combineLog;
   private int freeHint;
 
   // Per-peer FIFO of posted op indices, sends and receives separately.
@@ -164,6 +185,12 @@ public final class Communicator implements AutoCloseable {
     fragment = new int[n];
     buffer = new UnsafeBuffer[n];
     token = new long[n];
+    target = new MemorySegment[n];
+    targetOffset = new long[n];
+    combineDv = new int[n];
+    combineX = new boolean[n];
+    combineState = new long[n];
+    combineLog = new long[n];
     for (int i = 0; i < n; i++) {
       buffer[i] = new UnsafeBuffer(0, 0);
     }
@@ -195,6 +222,7 @@ public final class Communicator implements AutoCloseable {
       }
     }
     this.goneWhileCopying = new boolean[ranks];
+    this.windows = singleCopy != null ? transport.sharedWindows() : null;
   }
 
   public int rank() {
@@ -263,6 +291,74 @@ public final class Communicator implements AutoCloseable {
       final int len) {
     final int op = post(true, seq, tagValue, dst, src, offset, len);
     sendQueue(dst)[sendTail[dst]++ & mask] = op;
+    return op;
+  }
+
+  /**
+   * Off-heap memory, zeroed, that peers on this host can combine straight out of ({@link
+   * #postCombineSend}) when the transport shares memory between ranks; otherwise ordinary off-heap
+   * memory. Valid until the transport closes.
+   */
+  public MemorySegment allocateShared(final long bytes) {
+    final MemorySegment shared = windows == null ? null : windows.allocate(bytes);
+    return shared != null ? shared : LargePages.allocate(Arena.ofAuto(), bytes, 64);
+  }
+
+  /**
+   * Posts a send whose message is {@code Γ ⊙ X + S} on the {@code len / (4·dv)} rows at {@code
+   * offset} of {@code x} and {@code s} (row r's factor {@code exp(log[r])}, {@code log} read from
+   * {@code logOffset}), which the receiver computes itself straight out of this rank's memory: the
+   * hop then reads X and S once and writes the result once, where computing Y here and sending it
+   * writes Y and copies it again. Possible only when all three lie in this rank's shared windows
+   * ({@link #allocateShared}) and {@code dst} can read this rank; returns -1 otherwise, and the
+   * caller computes and sends the message itself. Like a single-copy send, the op completes once
+   * the receiver is done with the operands, which must not change until then. {@code x} null means
+   * X = 0: the message is S itself, which the receiver copies with loads and stores ({@code log}
+   * unused, may be null) instead of {@code process_vm_readv}, whose page pinning costs twice as
+   * much on the windows' 4 KiB pages.
+   */
+  public int postCombineSend(
+      final long seq,
+      final int tagValue,
+      final int dst,
+      final MemorySegment log,
+      final long logOffset,
+      final MemorySegment x,
+      final MemorySegment s,
+      final long offset,
+      final int len,
+      final int dv) {
+    if (windows == null
+        || dv <= 0
+        || len % (dv * Float.BYTES) != 0
+        || dst < 0
+        || dst >= ranks
+        || dst == rank
+        || !singleCopy.eligible(dst, len)
+        || !s.isNative()
+        || offset < 0
+        || offset + len > s.byteSize()
+        || windows.indexOf(s.address() + offset, len) < 0) {
+      return -1;
+    }
+    if (x != null) {
+      final long logBytes = (long) (len / (dv * Float.BYTES)) * Float.BYTES;
+      if (log == null
+          || !x.isNative()
+          || !log.isNative()
+          || logOffset < 0
+          || offset + len > x.byteSize()
+          || logOffset + logBytes > log.byteSize()
+          || windows.indexOf(x.address() + offset, len) < 0
+          || windows.indexOf(log.address() + logOffset, logBytes) < 0) {
+        return -1;
+      }
+    }
+    final int op = postSend(seq, tagValue, dst, x != null ? x : s, offset, len);
+    combineDv[op] = dv;
+    combineX[op] = x != null;
+    combineState[op] = s.address() + offset;
+    combineLog[op] = x != null ? log.address() + logOffset : 0;
     return op;
   }
 
@@ -336,6 +432,9 @@ public final class Communicator implements AutoCloseable {
     done[op] = 0;
     fragment[op] = 0;
     buffer[op].wrap(segment.address() + offset, len);
+    target[op] = segment;
+    targetOffset[op] = offset;
+    combineDv[op] = 0;
     return op;
   }
 
@@ -436,6 +535,13 @@ public final class Communicator implements AutoCloseable {
       final int op = sendQueue[dst][sendCursor[dst] & mask];
       final int len = length[op];
       final int offset = done[op];
+      if (offset == 0 && combineDv[op] > 0) {
+        if (!offerCombineDescriptor(dst, op)) {
+          break;
+        }
+        frames++;
+        continue;
+      }
       if (offset == 0 && singleCopy != null && singleCopy.eligible(dst, len)) {
         if (!offerDescriptor(dst, op)) {
           break;
@@ -501,6 +607,49 @@ public final class Communicator implements AutoCloseable {
   }
 
   /**
+   * Offers {@code op} as one combine descriptor: where the receiver finds X, S and log Γ in this
+   * rank's windows ({@link #postCombineSend} checked that they lie in them).
+   */
+  private boolean offerCombineDescriptor(final int dst, final int op) {
+    final long t = singleCopy.peekToken(dst);
+    final int len = length[op];
+    final long x = buffer[op].addressOffset();
+    final long logBytes = (long) (len / (combineDv[op] * Float.BYTES)) * Float.BYTES;
+    final boolean hasX = combineX[op];
+    final int xWindow = hasX ? windows.indexOf(x, len) : NO_WINDOW;
+    final int sWindow = windows.indexOf(combineState[op], len);
+    final int logWindow = hasX ? windows.indexOf(combineLog[op], logBytes) : NO_WINDOW;
+    sendHeader
+        .sequence(sequence[op])
+        .tag(tag[op])
+        .blockIndex(FrameHeaderFlyweight.COMBINE_DESCRIPTOR_BLOCK_INDEX)
+        .payloadLength(COMBINE_DESCRIPTOR_BYTES)
+        .messageOffset(0)
+        .messageLength(len);
+    descriptor.putInt(0, xWindow, ByteOrder.LITTLE_ENDIAN);
+    descriptor.putInt(4, sWindow, ByteOrder.LITTLE_ENDIAN);
+    descriptor.putInt(8, logWindow, ByteOrder.LITTLE_ENDIAN);
+    descriptor.putInt(12, combineDv[op], ByteOrder.LITTLE_ENDIAN);
+    descriptor.putLong(16, hasX ? x - windows.base(xWindow) : 0, ByteOrder.LITTLE_ENDIAN);
+    descriptor.putLong(24, combineState[op] - windows.base(sWindow), ByteOrder.LITTLE_ENDIAN);
+    descriptor.putLong(
+        32, hasX ? combineLog[op] - windows.base(logWindow) : 0, ByteOrder.LITTLE_ENDIAN);
+    descriptor.putLong(40, t, ByteOrder.LITTLE_ENDIAN);
+    if (!transport.offer(dst, sendHeader, HEADER_LENGTH, descriptor, 0, COMBINE_DESCRIPTOR_BYTES)) {
+      counters[CollectiveCounter.BACK_PRESSURE.ordinal()]++;
+      return false;
+    }
+    singleCopy.issued(dst);
+    token[op] = t;
+    fragment[op] = 1;
+    counters[CollectiveCounter.FRAMES_SENT.ordinal()]++;
+    counters[CollectiveCounter.BYTES_SENT.ordinal()] += len;
+    counters[CollectiveCounter.COMBINE_SENT.ordinal()]++;
+    sendCursor[dst]++;
+    return true;
+  }
+
+  /**
    * Checks one received frame and, when it belongs to the head receive posted for {@code src},
    * copies its payload in place. Public for tests and fuzzing; returns {@link FrameHandler#ABORT}
    * when the frame must wait for a receive not posted yet.
@@ -548,6 +697,9 @@ public final class Communicator implements AutoCloseable {
     }
     if (h.blockIndex() == FrameHeaderFlyweight.DESCRIPTOR_BLOCK_INDEX) {
       return onDescriptor(src, op, h, buf, offset + HEADER_LENGTH, payload);
+    }
+    if (h.blockIndex() == FrameHeaderFlyweight.COMBINE_DESCRIPTOR_BLOCK_INDEX) {
+      return onCombineDescriptor(src, op, h, buf, offset + HEADER_LENGTH, payload);
     }
     final int len = length[op];
     if (h.messageLength() != len || payload > len - done[op]) {
@@ -615,6 +767,89 @@ public final class Communicator implements AutoCloseable {
     counters[CollectiveCounter.MESSAGES_RECEIVED.ordinal()]++;
     recvHead[src]++;
     return FrameHandler.CONSUMED;
+  }
+
+  /**
+   * A combine descriptor for the head receive from {@code src}: computes the message, {@code Γ ⊙ X
+   * + S} row by row, straight out of {@code src}'s windows into the posted buffer, then
+   * acknowledges so the send completes. Every index, offset and size comes off the wire and is
+   * checked against the mapped windows before use; a decay factor is never exp of a positive.
+   */
+  private int onCombineDescriptor(
+      final int src,
+      final int op,
+      final FrameHeaderFlyweight h,
+      final DirectBuffer buf,
+      final int payloadOffset,
+      final int payload) {
+    final int len = length[op];
+    if (windows == null
+        || !singleCopy.readsFrom(src)
+        || payload != COMBINE_DESCRIPTOR_BYTES
+        || h.messageLength() != len
+        || h.messageOffset() != 0
+        || done[op] != 0) {
+      return count(CollectiveCounter.REJECTED_DESCRIPTOR);
+    }
+    final int dv = buf.getInt(payloadOffset + 12, ByteOrder.LITTLE_ENDIAN);
+    final long xOffset = buf.getLong(payloadOffset + 16, ByteOrder.LITTLE_ENDIAN);
+    final long sOffset = buf.getLong(payloadOffset + 24, ByteOrder.LITTLE_ENDIAN);
+    final long logOffset = buf.getLong(payloadOffset + 32, ByteOrder.LITTLE_ENDIAN);
+    if (dv <= 0
+        || len % ((long) dv * Float.BYTES) != 0
+        || ((xOffset | sOffset | logOffset) & 3) != 0) {
+      return count(CollectiveCounter.REJECTED_DESCRIPTOR);
+    }
+    final int rows = (int) (len / ((long) dv * Float.BYTES));
+    final int xWindow = buf.getInt(payloadOffset, ByteOrder.LITTLE_ENDIAN);
+    final int logWindow = buf.getInt(payloadOffset + 8, ByteOrder.LITTLE_ENDIAN);
+    final MemorySegment s =
+        windows.peer(src, buf.getInt(payloadOffset + 4, ByteOrder.LITTLE_ENDIAN));
+    if (s == null || !within(sOffset, len, s)) {
+      return count(CollectiveCounter.REJECTED_DESCRIPTOR);
+    }
+    if (xWindow == NO_WINDOW && logWindow == NO_WINDOW) {
+      // X = 0: the message is S (the first rank of the chain).
+      MemorySegment.copy(s, sOffset, target[op], targetOffset[op], len);
+    } else {
+      final MemorySegment x = windows.peer(src, xWindow);
+      final MemorySegment log = windows.peer(src, logWindow);
+      if (x == null
+          || log == null
+          || !within(xOffset, len, x)
+          || !within(logOffset, (long) rows * Float.BYTES, log)
+          || !decaysValid(log, logOffset, rows)) {
+        return count(CollectiveCounter.REJECTED_DESCRIPTOR);
+      }
+      ScanOperator.combineRows(
+          log, logOffset, x, xOffset, s, sOffset, target[op], targetOffset[op], rows, dv);
+    }
+    singleCopy.acknowledge(src, buf.getLong(payloadOffset + 40, ByteOrder.LITTLE_ENDIAN));
+    if (doorbell != null) {
+      doorbell.ring(src); // it may sleep waiting for this acknowledgement
+    }
+    done[op] = len;
+    counters[CollectiveCounter.FRAMES_RECEIVED.ordinal()]++;
+    counters[CollectiveCounter.BYTES_RECEIVED.ordinal()] += len;
+    counters[CollectiveCounter.COMBINE_RECEIVED.ordinal()]++;
+    complete[op] = true;
+    counters[CollectiveCounter.MESSAGES_RECEIVED.ordinal()]++;
+    recvHead[src]++;
+    return FrameHandler.CONSUMED;
+  }
+
+  private static boolean within(final long offset, final long bytes, final MemorySegment window) {
+    return offset >= 0 && bytes >= 0 && offset <= window.byteSize() - bytes;
+  }
+
+  /** Whether every log-decay is ≤ 0 or NaN (never exp of a positive; NaN propagates as before). */
+  private static boolean decaysValid(final MemorySegment log, final long offset, final int rows) {
+    for (int r = 0; r < rows; r++) {
+      if (log.get(ValueLayout.JAVA_FLOAT_UNALIGNED, offset + (long) r * Float.BYTES) > 0f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Records the first fault notice of this epoch; the next idle of a wait throws on it. */

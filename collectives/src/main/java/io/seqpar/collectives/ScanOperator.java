@@ -29,6 +29,8 @@ public final class ScanOperator {
   public static final float LOG_DECAY_FLOOR = -87f;
 
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+  // Byte offsets of combineRows need not be multiples of 4 (the vector loads never required it).
+  private static final ValueLayout.OfFloat F_ANY = ValueLayout.JAVA_FLOAT_UNALIGNED;
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
@@ -96,6 +98,31 @@ public final class ScanOperator {
   }
 
   /**
+   * {@code out = (X, 0) ∘ (log Γ, S)}, i.e. {@code out[r] = exp(log Γ[r]) · X[r] + S[r]}, on {@code
+   * rows} rows of {@code dv} floats where every operand starts at its own byte offset (the receiver
+   * of an All-Scan hop combining straight out of the sender's memory, {@code Communicator}). Rounds
+   * exactly as {@link #combine} does.
+   */
+  public static void combineRows(
+      final MemorySegment log,
+      final long logOffset,
+      final MemorySegment x,
+      final long xOffset,
+      final MemorySegment s,
+      final long sOffset,
+      final MemorySegment out,
+      final long outOffset,
+      final int rows,
+      final int dv) {
+    final long rowBytes = (long) dv * Float.BYTES;
+    for (int r = 0; r < rows; r++) {
+      final float f = decayFactor(log.get(F_ANY, logOffset + (long) r * Float.BYTES));
+      final long at = r * rowBytes;
+      scaleAdd(f, x, xOffset + at, s, sOffset + at, out, outOffset + at, dv);
+    }
+  }
+
+  /**
    * {@code out[row + j] = f * a[row + j] + b[row + j]} for {@code j < n}: SIMD lanes for the bulk
    * (a 4 MiB combine took 560–650 µs element by element, C2 did not vectorise the three segment
    * accesses), multiply then add — not a fused multiply-add — so every element rounds exactly as
@@ -108,17 +135,33 @@ public final class ScanOperator {
       final MemorySegment out,
       final long row,
       final int n) {
+    final long at = row * Float.BYTES;
+    scaleAdd(f, a, at, b, at, out, at, n);
+  }
+
+  /** As above with a byte offset per operand. */
+  private static void scaleAdd(
+      final float f,
+      final MemorySegment a,
+      final long aOffset,
+      final MemorySegment b,
+      final long bOffset,
+      final MemorySegment out,
+      final long outOffset,
+      final int n) {
     final FloatVector vf = FloatVector.broadcast(S, f);
     final int bound = S.loopBound(n);
     int j = 0;
     for (; j < bound; j += S.length()) {
-      final long off = (row + j) * Float.BYTES;
-      final FloatVector va = FloatVector.fromMemorySegment(S, a, off, NATIVE);
-      final FloatVector vb = FloatVector.fromMemorySegment(S, b, off, NATIVE);
-      va.mul(vf).add(vb).intoMemorySegment(out, off, NATIVE);
+      final long off = (long) j * Float.BYTES;
+      final FloatVector va = FloatVector.fromMemorySegment(S, a, aOffset + off, NATIVE);
+      final FloatVector vb = FloatVector.fromMemorySegment(S, b, bOffset + off, NATIVE);
+      va.mul(vf).add(vb).intoMemorySegment(out, outOffset + off, NATIVE);
     }
     for (; j < n; j++) {
-      out.setAtIndex(F, row + j, f * a.getAtIndex(F, row + j) + b.getAtIndex(F, row + j));
+      final long off = (long) j * Float.BYTES;
+      out.set(
+          F_ANY, outOffset + off, f * a.get(F_ANY, aOffset + off) + b.get(F_ANY, bOffset + off));
     }
   }
 }

@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.LongFunction;
 
 /**
  * One off-heap allocation per owner, carved into named views (llm.c's {@code
@@ -30,14 +31,36 @@ public final class TensorArena implements AutoCloseable {
   private final MemorySegment block;
   private final Map<String, FloatView> views;
 
-  private TensorArena(final String owner, final Map<String, int[]> shapes) {
+  private TensorArena(
+      final String owner,
+      final Map<String, int[]> shapes,
+      final LongFunction<MemorySegment> memory) {
     this.owner = owner;
     long total = 0;
     for (final int[] shape : shapes.values()) {
       total = align(total) + Shapes.count(shape) * Float.BYTES;
     }
-    this.arena = Arena.ofShared();
-    this.block = LargePages.allocate(arena, Math.max(ALIGNMENT, align(total)), ALIGNMENT);
+    final long blockBytes = Math.max(ALIGNMENT, align(total));
+    if (memory == null) {
+      this.arena = Arena.ofShared();
+      this.block = LargePages.allocate(arena, blockBytes, ALIGNMENT);
+    } else {
+      this.arena = null;
+      this.block = memory.apply(blockBytes);
+      if (block.byteSize() < blockBytes || (block.address() & (ALIGNMENT - 1)) != 0) {
+        throw new IllegalStateException(
+            owner
+                + ": memory source gave "
+                + block.byteSize()
+                + " bytes at "
+                + block.address()
+                + ", need "
+                + blockBytes
+                + " bytes on a "
+                + ALIGNMENT
+                + "-byte boundary");
+      }
+    }
     this.views = new LinkedHashMap<>();
     long offset = 0;
     for (final Map.Entry<String, int[]> e : shapes.entrySet()) {
@@ -81,10 +104,15 @@ public final class TensorArena implements AutoCloseable {
     return block.byteSize();
   }
 
-  /** Frees the allocation; every view on it becomes unusable. */
+  /**
+   * Frees the allocation; every view on it becomes unusable. Memory from a {@link Builder#memory}
+   * source is its owner's to free.
+   */
   @Override
   public void close() {
-    arena.close();
+    if (arena != null) {
+      arena.close();
+    }
   }
 
   private static long align(final long offset) {
@@ -95,6 +123,7 @@ public final class TensorArena implements AutoCloseable {
   public static final class Builder {
     private final String owner;
     private final Map<String, int[]> shapes = new LinkedHashMap<>();
+    private LongFunction<MemorySegment> memory;
 
     private Builder(final String owner) {
       this.owner = owner;
@@ -109,9 +138,18 @@ public final class TensorArena implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Takes the one block from {@code source} (bytes → zeroed, 64-byte aligned memory), e.g. memory
+     * the ranks of a host share, instead of allocating it; the source owns and frees it.
+     */
+    public Builder memory(final LongFunction<MemorySegment> source) {
+      this.memory = source;
+      return this;
+    }
+
     /** Allocates the arena. */
     public TensorArena build() {
-      return new TensorArena(owner, shapes);
+      return new TensorArena(owner, shapes, memory);
     }
   }
 }

@@ -32,11 +32,19 @@ class HotPathAllocationTest {
 
   /**
    * {@code singleCopyMinBytes} 1024: every message of 1 KiB and more (scan blocks, the ring, the
-   * gather) goes as a descriptor the receiver copies from, so that path is measured too.
+   * gather) goes as a descriptor the receiver copies from, so that path is measured too. With
+   * {@code shared} the scan's buffers lie in shared windows, so its middle rank's hops go as
+   * combine descriptors the next rank computes from.
    */
-  @ParameterizedTest(name = "{0} singleCopyMinBytes={1}")
-  @CsvSource({"INMEM, 2147483647", "IPC, 2147483647", "IPC, 1024"})
-  void steadyStateCollectivesDoNotAllocate(final RankGroup.Kind kind, final int singleCopyMinBytes)
+  @ParameterizedTest(name = "{0} singleCopyMinBytes={1} shared={2}")
+  @CsvSource({
+    "INMEM, 2147483647, false",
+    "IPC, 2147483647, false",
+    "IPC, 1024, false",
+    "IPC, 1024, true"
+  })
+  void steadyStateCollectivesDoNotAllocate(
+      final RankGroup.Kind kind, final int singleCopyMinBytes, final boolean shared)
       throws Exception {
     final ScanShape shape = new ScanShape(2, 16, 32);
     try (RankGroup g = RankGroup.create(kind, 3, TimeUnit.SECONDS.toNanos(60))) {
@@ -54,9 +62,14 @@ class HotPathAllocationTest {
                 final com.sun.management.ThreadMXBean mx =
                     (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
                 final Arena arena = Arena.ofAuto();
-                final MemorySegment log = arena.allocate(shape.logBytes(), 64);
-                final MemorySegment st = arena.allocate(shape.stateBytes(), 64);
-                final MemorySegment out = arena.allocate(shape.stateBytes(), 64);
+                final MemorySegment scanBlock =
+                    shared
+                        ? comm.allocateShared(1024 + 2L * shape.stateBytes())
+                        : arena.allocate(1024 + 2L * shape.stateBytes(), 64);
+                final MemorySegment log = scanBlock.asSlice(0, shape.logBytes());
+                final MemorySegment st = scanBlock.asSlice(1024, shape.stateBytes());
+                final MemorySegment out =
+                    scanBlock.asSlice(1024 + shape.stateBytes(), shape.stateBytes());
                 final MemorySegment recv = arena.allocate(shape.stateBytes(), 64);
                 final AllScan scan = new AllScan(comm, shape, 4);
                 final RingExchange ring = new RingExchange(comm);
@@ -87,6 +100,14 @@ class HotPathAllocationTest {
                   throw new AssertionError(
                       "single copy barely used: "
                           + comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED));
+                }
+                if (shared
+                    && SingleCopyTest.crossProcessReadsAllowed()
+                    && rank == 1
+                    && comm.counter(CollectiveCounter.COMBINE_SENT) < MEASURED) {
+                  throw new AssertionError(
+                      "combine descriptors barely used: "
+                          + comm.counter(CollectiveCounter.COMBINE_SENT));
                 }
                 comm.close();
                 return bytes;

@@ -30,11 +30,13 @@ class ProcessFaultTest {
   private static final long EPOCH = 7;
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"ipc", "udp", "ipc-single-copy"})
+  @ValueSource(strings = {"ipc", "udp", "ipc-single-copy", "ipc-combine"})
   void killedRankMakesEverySurvivorThrowWithinTheDeadline(final String variant) throws Exception {
     // ipc-single-copy: 64 KiB blocks, sent as descriptors the receiver copies from the sender.
+    // ipc-combine: the same blocks in shared windows, combined by the receiver out of them.
     final String transport = variant.startsWith("ipc") ? "ipc" : "udp";
-    final int rows = variant.equals("ipc-single-copy") ? 1024 : 64;
+    final boolean combine = variant.equals("ipc-combine");
+    final int rows = variant.equals("ipc-single-copy") || combine ? 1024 : 64;
     final EmbeddedDriver driver =
         transport.equals("ipc") ? EmbeddedDriver.launchUnique("seqpar-fault") : null;
     final File victimDir;
@@ -52,6 +54,7 @@ class ProcessFaultTest {
               a.add("workload=fault");
               a.add("op=allscan");
               a.add("rows=" + rows);
+              a.add("shared=" + combine);
               a.add("termLength=" + (1 << 20));
               if (driver != null) {
                 a.add("aeronDir=" + driver.aeronDirectoryName());
@@ -62,6 +65,7 @@ class ProcessFaultTest {
       final List<String> log = new ArrayList<>();
       int ready = 0;
       long copied = 0;
+      long combined = 0;
       final long readyDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
       while (ready < RANKS) {
         final RankProcessGroup.Line l = g.next(readyDeadline);
@@ -69,7 +73,8 @@ class ProcessFaultTest {
         log.add(l.rank() + ": " + l.text());
         if (l.text().startsWith("READY")) {
           ready++;
-          copied += Long.parseLong(l.text().substring(l.text().indexOf("copied=") + 7));
+          copied += Long.parseLong(field(l.text(), "copied="));
+          combined += Long.parseLong(field(l.text(), "combined="));
         }
         assertTrue(
             !l.text().startsWith("FAILED") && !l.text().equals("EXIT"), "early failure: " + log);
@@ -78,6 +83,10 @@ class ProcessFaultTest {
           variant.equals("ipc-single-copy") && SingleCopyTest.crossProcessReadsAllowed(),
           copied > 0,
           "messages copied from a sender before the kill: " + copied + " " + log);
+      assertEquals(
+          combine && SingleCopyTest.crossProcessReadsAllowed(),
+          combined > 0,
+          "messages combined out of a sender's windows before the kill: " + combined + " " + log);
       victimDir = new File(g.rankDirPrefix() + "-" + VICTIM);
       assertEquals(
           transport.equals("udp"), victimDir.isDirectory(), "rank driver dir " + victimDir);
@@ -117,5 +126,12 @@ class ProcessFaultTest {
       }
     }
     assertFalse(victimDir.exists(), "killed rank left " + victimDir);
+  }
+
+  /** The value after {@code key} in a {@code READY} line, up to the next space. */
+  private static String field(final String line, final String key) {
+    final int from = line.indexOf(key) + key.length();
+    final int to = line.indexOf(' ', from);
+    return to < 0 ? line.substring(from) : line.substring(from, to);
   }
 }

@@ -28,7 +28,10 @@ import java.lang.foreign.MemorySegment;
  * Block k crosses link (j → j+1) in slot j + k, so the last rank is done after P + K − 2 slots:
  * {@code T ≈ (P + K − 2)(α + βM/K)} (§2.8). Messages: K received (M bytes, 1 state) on v ≥ 1; K
  * sent (M bytes) on v ≤ P−2. Γ is never sent. The receive lands directly in {@code out}; the
- * forwarded block is built in a pre-allocated send buffer.
+ * forwarded block is built in a pre-allocated send buffer — or, when this rank's {@code out}, ΔS
+ * and log Γ lie in shared windows ({@link Communicator#allocateShared}) and the next rank is on
+ * this host, not built at all: the next rank combines Y_k straight out of them into its own {@code
+ * out} ({@link Communicator#postCombineSend}), so a hop reads X and ΔS once and writes Y once.
  */
 public final class AllScan extends AbstractCollective implements ScanCollective {
   /** Target bytes per block when K is chosen from the state size. */
@@ -146,10 +149,14 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
     if (v == 0) {
       nextBlock = blocks;
       if (next >= 0) {
-        // The first rank's outgoing state is its own ΔS (X = 0): send it as is, block by block,
-        // and clear its output while the next rank takes them.
+        // The first rank's outgoing state is its own ΔS (X = 0): send it as is, block by block
+        // (from shared windows the next rank copies it with loads and stores), and clear its
+        // output while the next rank takes them.
         for (int k = 0; k < blocks; k++) {
-          sendOps[k] = comm.postSend(seq, k, next, state, offset(k), bytes(k));
+          final int op =
+              comm.postCombineSend(
+                  seq, k, next, null, 0, null, state, offset(k), bytes(k), shape.dv());
+          sendOps[k] = op >= 0 ? op : comm.postSend(seq, k, next, state, offset(k), bytes(k));
         }
         sendsPosted = blocks;
         comm.progress();
@@ -180,19 +187,36 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
       final int k = nextBlock++;
       if (next >= 0) {
         // Y_k = Γ[R_k] ⊙ X_k + ΔS[R_k]: (X, 0) ∘ (log Γ, ΔS) on rows R_k, rows of all heads flat.
-        ScanOperator.combine(
-            null,
-            out,
-            logDecay,
-            state,
-            null,
-            sendBuffer,
-            1,
-            shape.rows(),
-            shape.dv(),
-            rowFrom[k],
-            rowFrom[k + 1]);
-        sendOps[k] = comm.postSend(sequence(), k, next, sendBuffer, offset(k), bytes(k));
+        // Where the next rank can load from this rank's memory it computes Y_k itself, straight
+        // into its result; else it is computed here and sent.
+        int op =
+            comm.postCombineSend(
+                sequence(),
+                k,
+                next,
+                logDecay,
+                (long) rowFrom[k] * Float.BYTES,
+                out,
+                state,
+                offset(k),
+                bytes(k),
+                shape.dv());
+        if (op < 0) {
+          ScanOperator.combine(
+              null,
+              out,
+              logDecay,
+              state,
+              null,
+              sendBuffer,
+              1,
+              shape.rows(),
+              shape.dv(),
+              rowFrom[k],
+              rowFrom[k + 1]);
+          op = comm.postSend(sequence(), k, next, sendBuffer, offset(k), bytes(k));
+        }
+        sendOps[k] = op;
         sendsPosted++;
       }
       if (nextBlock == blocks) {

@@ -12,7 +12,9 @@ import java.util.Locale;
  * (1e9); #wrong summed over ranks. Prints a table, JSONL or CSV.
  *
  * <p>A {@code RESULT} line may carry a sixth field, the messages that rank received by single copy
- * at that size (warm-up included); summed over ranks it is {@code single_copy_messages}.
+ * at that size (warm-up included); summed over ranks it is {@code single_copy_messages}. A seventh,
+ * the messages it combined straight out of the sender's shared windows, is {@code
+ * combined_messages}.
  */
 public final class BenchReport {
   /** One size. */
@@ -24,7 +26,8 @@ public final class BenchReport {
       double algbw,
       double busbw,
       long wrong,
-      long singleCopyMessages) {}
+      long singleCopyMessages,
+      long combinedMessages) {}
 
   private final BenchSpec spec;
   private final String transport;
@@ -35,6 +38,7 @@ public final class BenchReport {
   private final java.util.Map<Long, long[][]> pending = new java.util.TreeMap<>();
   private final java.util.Map<Long, Long> wrong = new java.util.HashMap<>();
   private final java.util.Map<Long, Long> singleCopy = new java.util.HashMap<>();
+  private final java.util.Map<Long, Long> combined = new java.util.HashMap<>();
   private final java.util.Map<Long, Integer> seen = new java.util.HashMap<>();
 
   /**
@@ -65,6 +69,7 @@ public final class BenchReport {
     pending.computeIfAbsent(bytes, b -> new long[ranks][])[rank] = t;
     wrong.merge(bytes, Long.parseLong(f[3]), Long::sum);
     singleCopy.merge(bytes, f.length > 5 ? Long.parseLong(f[5]) : 0L, Long::sum);
+    combined.merge(bytes, f.length > 6 ? Long.parseLong(f[6]) : 0L, Long::sum);
     if (seen.merge(bytes, 1, Integer::sum) == ranks) {
       finishRow(bytes, Long.parseLong(f[2]));
     }
@@ -94,7 +99,8 @@ public final class BenchReport {
             algbw,
             algbw * spec.op().busbwFactor(ranks),
             wrong.get(bytes),
-            singleCopy.get(bytes)));
+            singleCopy.get(bytes),
+            combined.get(bytes)));
   }
 
   public List<Row> rows() {
@@ -142,7 +148,7 @@ public final class BenchReport {
             + "\"count\":%d,\"type\":\"float\",\"time_us_median\":%.2f,\"time_us_p99\":%.2f,\"algbw_GBps\":%.4f,"
             + "\"busbw_GBps\":%.4f,\"busbw_factor\":%.4f,\"wrong\":%d,\"iters\":%d,\"warmup\":%d,\"blocks\":%d,"
             + "\"idle_strategy\":\"%s\",\"term_length\":%d,\"single_copy_messages\":%d,"
-            + "\"unit\":\"GB/s (1e9)\"}",
+            + "\"combined_messages\":%d,\"unit\":\"GB/s (1e9)\"}",
         spec.op().cliName(),
         spec.op().algorithm(),
         transport,
@@ -160,7 +166,8 @@ public final class BenchReport {
         spec.blocks(),
         idleStrategy,
         termLength,
-        r.singleCopyMessages());
+        r.singleCopyMessages(),
+        r.combinedMessages());
   }
 
   private void table(final PrintWriter out) {
@@ -220,6 +227,13 @@ public final class BenchReport {
           "# single-copy messages: "
               + copied
               + " (copied straight from the sender's memory; no frames)");
+    }
+    final long combinedTotal = rows.stream().mapToLong(Row::combinedMessages).sum();
+    if (combinedTotal > 0) {
+      out.println(
+          "# combined messages: "
+              + combinedTotal
+              + " (computed by the receiver straight out of the sender's shared windows)");
     }
     out.println(
         String.format(

@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  * One rank's side of a sweep. Per size: a barrier before every iteration, the rank times its own
  * call, the last iteration is checked against a float64 expectation computed locally from the
  * deterministic per-rank fill, and one line goes out: {@code RESULT bytes count wrong t1,t2,…
- * singleCopyMessages} (timed iterations, ns).
+ * singleCopyMessages combinedMessages} (timed iterations, ns).
  */
 public final class BenchWorkload {
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
@@ -34,6 +34,7 @@ public final class BenchWorkload {
   private final int ranks;
   private final Barrier barrier;
   private boolean timedSweep;
+  private MemorySegment scanBlock;
 
   public BenchWorkload(final Communicator comm, final BenchSpec spec) {
     this.comm = comm;
@@ -70,14 +71,16 @@ public final class BenchWorkload {
     for (final long bytes : spec.sizes()) {
       final long[] times = new long[spec.iters()];
       final long copiedBefore = comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED);
+      final long combinedBefore = comm.counter(CollectiveCounter.COMBINE_RECEIVED);
       final long wrong = runSize((int) bytes, times, spec.warmup());
       final long copied = comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED) - copiedBefore;
+      final long combined = comm.counter(CollectiveCounter.COMBINE_RECEIVED) - combinedBefore;
       final StringBuilder sb = new StringBuilder("RESULT ").append(bytes).append(' ');
       sb.append(bytes / 4).append(' ').append(wrong).append(' ');
       for (int i = 0; i < times.length; i++) {
         sb.append(i == 0 ? "" : ",").append(times[i]);
       }
-      sb.append(' ').append(copied);
+      sb.append(' ').append(copied).append(' ').append(combined);
       out.accept(sb.toString());
     }
     barrier.run();
@@ -99,17 +102,35 @@ public final class BenchWorkload {
 
   private long runScan(final int bytes, final long[] times, final int warmup) {
     final int count = bytes / 4;
-    final Arena arena = Arena.ofAuto();
     final int dv = Math.min(256, count);
     final ScanShape shape = new ScanShape(1, count / dv, dv);
-    final MemorySegment log = LargePages.allocate(arena, shape.logBytes(), 64);
-    final MemorySegment state = LargePages.allocate(arena, shape.stateBytes(), 64);
-    final MemorySegment result = LargePages.allocate(arena, shape.stateBytes(), 64);
+    // One block for every size, shared with the ranks of this host where the transport can
+    // (All-Scan's next rank then combines straight out of it), as a training step's buffers are.
+    final MemorySegment block = scanBlock();
+    final long stateAt = align64(shape.logBytes());
+    final MemorySegment log = block.asSlice(0, shape.logBytes());
+    final MemorySegment state = block.asSlice(stateAt, shape.stateBytes());
+    final MemorySegment result =
+        block.asSlice(stateAt + align64(shape.stateBytes()), shape.stateBytes());
     fillLogDecay(log, shape.rows());
     fillValues(state, count);
     final ScanCollective scan = spec.op().scan().create(comm, shape, spec.blocks());
     timeScan(scan, log, state, result, times, warmup);
     return checkScan(shape, result);
+  }
+
+  /** The scan buffers of the largest size this sweep runs (timed or JIT warm-up), made once. */
+  private MemorySegment scanBlock() {
+    if (scanBlock == null) {
+      final long maxBytes = Math.max(spec.maxBytes(), JIT_WARMUP_LARGE_BYTES);
+      final long maxRows = Math.max(1, maxBytes / 4 / 256);
+      scanBlock = comm.allocateShared(align64(maxRows * 4) + 2 * align64(maxBytes));
+    }
+    return scanBlock;
+  }
+
+  private static long align64(final long bytes) {
+    return (bytes + 63) & ~63L;
   }
 
   private void timeScan(

@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * message} and exit 3. UDP ranks run their own embedded driver (SHARED, parking idle strategy).
  *
  * <p>Workloads: {@code bench} (a {@link BenchSpec} sweep) and {@code fault} (All-Scan in a loop
- * until something fails; prints {@code READY rank copied=N} after the third success — for kill
- * tests).
+ * until something fails; prints {@code READY rank copied=N combined=M} after the third success —
+ * for kill tests).
  */
 public final class RankMain {
   /** Exit code when a collective failed. */
@@ -49,9 +49,15 @@ public final class RankMain {
             new ScanShape(1, Integer.parseInt(a.getOrDefault("rows", "64")), 64);
         final ScanCollective scan =
             ScanAlgorithm.fromName(a.getOrDefault("op", "allscan")).create(comm, shape, 4);
-        final MemorySegment log = Arena.ofAuto().allocate(shape.logBytes());
-        final MemorySegment st = Arena.ofAuto().allocate(shape.stateBytes());
-        final MemorySegment res = Arena.ofAuto().allocate(shape.stateBytes());
+        // shared=true: buffers in shared windows, so hops go as combine descriptors.
+        final long bytes = 64 + 2L * shape.stateBytes() + shape.logBytes();
+        final MemorySegment block =
+            "true".equals(a.get("shared"))
+                ? comm.allocateShared(bytes)
+                : Arena.ofAuto().allocate(bytes, 64);
+        final MemorySegment st = block.asSlice(0, shape.stateBytes());
+        final MemorySegment res = block.asSlice(shape.stateBytes(), shape.stateBytes());
+        final MemorySegment log = block.asSlice(2L * shape.stateBytes(), shape.logBytes());
         int done = 0;
         while (true) {
           t0 = System.nanoTime();
@@ -61,7 +67,9 @@ public final class RankMain {
                 "READY "
                     + rank
                     + " copied="
-                    + comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED));
+                    + comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED)
+                    + " combined="
+                    + comm.counter(CollectiveCounter.COMBINE_RECEIVED));
           }
         }
       }

@@ -109,6 +109,7 @@ public final class AeronTransport implements Transport {
   private int maxFrameLength;
   private Doorbell doorbell;
   private RendezvousBoard board;
+  private SharedWindows windows;
   private boolean closed;
 
   private AeronTransport(final Context ctx) {
@@ -199,6 +200,9 @@ public final class AeronTransport implements Transport {
         && ctx.ranks <= RendezvousBoard.MAX_RANKS
         && !"off".equals(System.getenv(SINGLE_COPY_ENV))) {
       board = openBoard();
+      windows =
+          SharedWindows.files(
+              java.nio.file.Path.of(ctx.aeronDir), sharedFileName("window"), ctx.rank, ctx.ranks);
     }
     awaitConnected(timeoutNs);
     return this;
@@ -249,6 +253,11 @@ public final class AeronTransport implements Transport {
   @Override
   public RendezvousBoard rendezvousBoard() {
     return board;
+  }
+
+  @Override
+  public SharedWindows sharedWindows() {
+    return windows;
   }
 
   private void awaitConnected(final long timeoutNs) {
@@ -447,6 +456,7 @@ public final class AeronTransport implements Transport {
       CloseHelper.quietClose(subscription);
       CloseHelper.quietClose(aeron);
       CloseHelper.quietClose(doorbell);
+      CloseHelper.quietClose(windows);
       CloseHelper.quietClose(board);
     }
   }

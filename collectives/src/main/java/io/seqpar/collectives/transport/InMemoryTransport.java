@@ -1,8 +1,10 @@
 package io.seqpar.collectives.transport;
 
 import io.seqpar.collectives.exceptions.PeerLostException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.agrona.BitUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -32,6 +34,7 @@ public final class InMemoryTransport implements Transport {
   private final AtomicIntegerArray closed;
   private final int maxFrameLength;
   private final RendezvousBoard board;
+  private final SharedWindows windows;
   private final Adapter adapter = new Adapter();
 
   private InMemoryTransport(
@@ -40,9 +43,11 @@ public final class InMemoryTransport implements Transport {
       final OneToOneRingBuffer[][] rings,
       final AtomicIntegerArray closed,
       final int maxFrameLength,
-      final RendezvousBoard board) {
+      final RendezvousBoard board,
+      final AtomicReferenceArray<MemorySegment> windowTable) {
     this.rank = rank;
     this.board = board;
+    this.windows = windowTable == null ? null : SharedWindows.inProcess(windowTable, rank, ranks);
     this.ranks = ranks;
     this.closed = closed;
     this.maxFrameLength = maxFrameLength;
@@ -87,9 +92,11 @@ public final class InMemoryTransport implements Transport {
         CrossMemory.available() && ranks <= RendezvousBoard.MAX_RANKS
             ? RendezvousBoard.inProcess(ranks)
             : null;
+    final AtomicReferenceArray<MemorySegment> windowTable =
+        board == null ? null : SharedWindows.groupTable(ranks);
     final InMemoryTransport[] out = new InMemoryTransport[ranks];
     for (int r = 0; r < ranks; r++) {
-      out[r] = new InMemoryTransport(r, ranks, rings, closed, maxFrame, board);
+      out[r] = new InMemoryTransport(r, ranks, rings, closed, maxFrame, board, windowTable);
     }
     return out;
   }
@@ -169,6 +176,11 @@ public final class InMemoryTransport implements Transport {
   }
 
   @Override
+  public SharedWindows sharedWindows() {
+    return windows;
+  }
+
+  @Override
   public boolean isPeerLost(final int peer) {
     return closed.get(peer) != 0;
   }
@@ -176,6 +188,9 @@ public final class InMemoryTransport implements Transport {
   @Override
   public void close() {
     closed.set(rank, 1);
+    if (windows != null) {
+      windows.close();
+    }
   }
 
   /** Maps the ring buffer's callback onto a {@link FrameHandler}; one instance, no capture. */

@@ -73,6 +73,14 @@ public interface Transport extends AutoCloseable {
     return null;
   }
 
+  /**
+   * Memory this rank can share with the ranks of its host, so they load from it without a copy
+   * ({@link SharedWindows}); null when the transport has none (UDP, or single copy switched off).
+   */
+  default SharedWindows sharedWindows() {
+    return null;
+  }
+
   /** True once {@code peer} is known to be gone (closed, killed, or its link timed out). */
   boolean isPeerLost(int peer);
 

@@ -43,9 +43,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  * each carries its byte offset, so the receiver copies it straight into the destination with no
  * reassembly buffer. A frame with block index {@link #DESCRIPTOR_BLOCK_INDEX} carries no data but a
  * descriptor of the whole message for the receiver to copy from the sender's memory (ranks of one
- * host, see {@code SingleCopy}). A frame with block index {@link #FAULT_BLOCK_INDEX} is a fault
- * notice: its sender's collective failed and its 8-byte payload names the rank to blame (see {@code
- * Communicator}). Accessors never allocate: {@link #wrap} re-points the flyweight.
+ * host, see {@code SingleCopy}); one with {@link #COMBINE_DESCRIPTOR_BLOCK_INDEX} describes where
+ * the receiver finds the operands of a message it computes itself. A frame with block index {@link
+ * #FAULT_BLOCK_INDEX} is a fault notice: its sender's collective failed and its 8-byte payload
+ * names the rank to blame (see {@code Communicator}). Accessors never allocate: {@link #wrap}
+ * re-points the flyweight.
  */
 public final class FrameHeaderFlyweight extends UnsafeBuffer {
   public static final int JOB_ID_OFFSET = 0;
@@ -63,6 +65,12 @@ public final class FrameHeaderFlyweight extends UnsafeBuffer {
 
   /** Block index of a fault notice: the sender's collective failed; the group is broken. */
   public static final int FAULT_BLOCK_INDEX = -2;
+
+  /**
+   * Block index of a combine descriptor: the receiver computes the message, {@code Γ ⊙ X + S} on
+   * rows, straight out of the sender's shared windows (All-Scan hops between ranks of one host).
+   */
+  public static final int COMBINE_DESCRIPTOR_BLOCK_INDEX = -3;
 
   /** Bytes in the header; the payload starts here. */
   public static final int HEADER_LENGTH = 56;

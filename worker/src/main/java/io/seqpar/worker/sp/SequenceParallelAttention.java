@@ -5,6 +5,7 @@ import io.seqpar.collectives.ScanCollective;
 import io.seqpar.collectives.ScanDirection;
 import io.seqpar.collectives.ScanOperator;
 import io.seqpar.collectives.ScanShape;
+import io.seqpar.collectives.algo.AllScan;
 import io.seqpar.tensor.FloatView;
 import io.seqpar.tensor.TensorArena;
 import io.seqpar.worker.kernel.ChunkedLinearAttention;
@@ -103,6 +104,12 @@ public final class SequenceParallelAttention implements AutoCloseable {
             .add("sOut", heads, dk, dv)
             .add("deltaDs", heads, dk, dv)
             .add("dsOut", heads, dk, dv)
+            // Shared with the ranks of this host where the transport can: All-Scan's next rank
+            // then combines its prefix straight out of these buffers (Communicator#allocateShared).
+            .memory(
+                this.scan instanceof AllScan && this.comm != null
+                    ? this.comm::allocateShared
+                    : null)
             .build();
     this.logDecay = buffers.view("logDecay").segment();
     this.deltaS = buffers.view("deltaS").segment();
