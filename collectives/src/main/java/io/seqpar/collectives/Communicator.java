@@ -591,8 +591,16 @@ public final class Communicator implements AutoCloseable {
         .messageLength(length[op]);
     descriptor.putLong(0, buffer[op].addressOffset(), ByteOrder.LITTLE_ENDIAN);
     descriptor.putLong(Long.BYTES, t, ByteOrder.LITTLE_ENDIAN);
-    if (!transport.offer(
-        dst, sendHeader, HEADER_LENGTH, descriptor, 0, SingleCopy.DESCRIPTOR_BYTES)) {
+    return offered(dst, op, t, SingleCopy.DESCRIPTOR_BYTES, CollectiveCounter.SINGLE_COPY_SENT);
+  }
+
+  /**
+   * Offers the descriptor of {@code op} (in {@link #descriptor}, header set); once accepted the op
+   * holds {@code token} and waits for the receiver's acknowledgement.
+   */
+  private boolean offered(
+      final int dst, final int op, final long t, final int bytes, final CollectiveCounter how) {
+    if (!transport.offer(dst, sendHeader, HEADER_LENGTH, descriptor, 0, bytes)) {
       counters[CollectiveCounter.BACK_PRESSURE.ordinal()]++;
       return false;
     }
@@ -601,7 +609,7 @@ public final class Communicator implements AutoCloseable {
     fragment[op] = 1;
     counters[CollectiveCounter.FRAMES_SENT.ordinal()]++;
     counters[CollectiveCounter.BYTES_SENT.ordinal()] += length[op];
-    counters[CollectiveCounter.SINGLE_COPY_SENT.ordinal()]++;
+    counters[how.ordinal()]++;
     sendCursor[dst]++;
     return true;
   }
@@ -635,18 +643,7 @@ public final class Communicator implements AutoCloseable {
     descriptor.putLong(
         32, hasX ? combineLog[op] - windows.base(logWindow) : 0, ByteOrder.LITTLE_ENDIAN);
     descriptor.putLong(40, t, ByteOrder.LITTLE_ENDIAN);
-    if (!transport.offer(dst, sendHeader, HEADER_LENGTH, descriptor, 0, COMBINE_DESCRIPTOR_BYTES)) {
-      counters[CollectiveCounter.BACK_PRESSURE.ordinal()]++;
-      return false;
-    }
-    singleCopy.issued(dst);
-    token[op] = t;
-    fragment[op] = 1;
-    counters[CollectiveCounter.FRAMES_SENT.ordinal()]++;
-    counters[CollectiveCounter.BYTES_SENT.ordinal()] += len;
-    counters[CollectiveCounter.COMBINE_SENT.ordinal()]++;
-    sendCursor[dst]++;
-    return true;
+    return offered(dst, op, t, COMBINE_DESCRIPTOR_BYTES, CollectiveCounter.COMBINE_SENT);
   }
 
   /**
@@ -755,14 +752,23 @@ public final class Communicator implements AutoCloseable {
       // An address outside the sender: a forged or corrupt frame; the real one may still come.
       return count(CollectiveCounter.REJECTED_DESCRIPTOR);
     }
-    singleCopy.acknowledge(src, t);
+    return completeFromSender(src, op, t, CollectiveCounter.SINGLE_COPY_RECEIVED);
+  }
+
+  /**
+   * The head receive from {@code src} was filled out of the sender's memory: acknowledge {@code
+   * token} so the send completes, and complete the receive.
+   */
+  private int completeFromSender(
+      final int src, final int op, final long token, final CollectiveCounter how) {
+    singleCopy.acknowledge(src, token);
     if (doorbell != null) {
       doorbell.ring(src); // it may sleep waiting for this acknowledgement
     }
-    done[op] = len;
+    done[op] = length[op];
     counters[CollectiveCounter.FRAMES_RECEIVED.ordinal()]++;
-    counters[CollectiveCounter.BYTES_RECEIVED.ordinal()] += len;
-    counters[CollectiveCounter.SINGLE_COPY_RECEIVED.ordinal()]++;
+    counters[CollectiveCounter.BYTES_RECEIVED.ordinal()] += length[op];
+    counters[how.ordinal()]++;
     complete[op] = true;
     counters[CollectiveCounter.MESSAGES_RECEIVED.ordinal()]++;
     recvHead[src]++;
@@ -824,18 +830,11 @@ public final class Communicator implements AutoCloseable {
       ScanOperator.combineRows(
           log, logOffset, x, xOffset, s, sOffset, target[op], targetOffset[op], rows, dv);
     }
-    singleCopy.acknowledge(src, buf.getLong(payloadOffset + 40, ByteOrder.LITTLE_ENDIAN));
-    if (doorbell != null) {
-      doorbell.ring(src); // it may sleep waiting for this acknowledgement
-    }
-    done[op] = len;
-    counters[CollectiveCounter.FRAMES_RECEIVED.ordinal()]++;
-    counters[CollectiveCounter.BYTES_RECEIVED.ordinal()] += len;
-    counters[CollectiveCounter.COMBINE_RECEIVED.ordinal()]++;
-    complete[op] = true;
-    counters[CollectiveCounter.MESSAGES_RECEIVED.ordinal()]++;
-    recvHead[src]++;
-    return FrameHandler.CONSUMED;
+    return completeFromSender(
+        src,
+        op,
+        buf.getLong(payloadOffset + 40, ByteOrder.LITTLE_ENDIAN),
+        CollectiveCounter.COMBINE_RECEIVED);
   }
 
   private static boolean within(final long offset, final long bytes, final MemorySegment window) {

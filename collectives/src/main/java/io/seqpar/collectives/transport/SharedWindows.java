@@ -88,7 +88,9 @@ public final class SharedWindows implements AutoCloseable {
     final int index = ownCount;
     final MemorySegment segment;
     if (group != null) {
-      segment = arena.allocate(bytes, 64);
+      // Freed by the collector once no rank holds it: a peer thread still combining out of it
+      // when this rank closes (after a failure) must not find it unmapped under its feet.
+      segment = Arena.ofAuto().allocate(bytes, 64);
       group.set(rank * MAX_WINDOWS + index, segment);
     } else {
       final Path file = dir.resolve(fileName(rank, index));
@@ -194,7 +196,10 @@ public final class SharedWindows implements AutoCloseable {
     }
   }
 
-  /** Unmaps every window (this rank's and its peers') and deletes this rank's files. */
+  /**
+   * Unmaps every window (this rank's and its peers') and deletes this rank's files; a peer's own
+   * mapping of a deleted file stays valid until that peer closes.
+   */
   @Override
   public void close() {
     if (closed) {

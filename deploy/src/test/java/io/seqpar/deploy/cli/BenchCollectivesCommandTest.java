@@ -143,10 +143,11 @@ class BenchCollectivesCommandTest {
     assertTrue(r.out().contains("262144"), r.out());
     // auto: four times the largest message, at least the 4 MiB default.
     assertTrue(r.out().contains(" term=4194304 "), r.out());
-    // Blocks of 64 KiB and more go by single copy between the rank processes, unless the host's
-    // ptrace policy forbids reading a sibling (Yama ptrace_scope > 0: frames, still exact).
+    // Blocks of 64 KiB and more are combined by the next rank process straight out of the
+    // previous one's shared buffers, unless the host's ptrace policy forbids reading a sibling
+    // (Yama ptrace_scope > 0: frames, still exact).
     if (crossProcessReadsAllowed()) {
-      assertTrue(r.out().contains("# single-copy messages: "), r.out());
+      assertTrue(r.out().contains("# combined messages: "), r.out());
     }
   }
 
