@@ -732,12 +732,7 @@ public final class Communicator implements AutoCloseable {
       final int payloadOffset,
       final int payload) {
     final int len = length[op];
-    if (singleCopy == null
-        || !singleCopy.readsFrom(src)
-        || payload != SingleCopy.DESCRIPTOR_BYTES
-        || h.messageLength() != len
-        || h.messageOffset() != 0
-        || done[op] != 0) {
+    if (!descriptorExpected(src, op, h, payload, SingleCopy.DESCRIPTOR_BYTES)) {
       return count(CollectiveCounter.REJECTED_DESCRIPTOR);
     }
     final long remote = buf.getLong(payloadOffset, ByteOrder.LITTLE_ENDIAN);
@@ -753,6 +748,25 @@ public final class Communicator implements AutoCloseable {
       return count(CollectiveCounter.REJECTED_DESCRIPTOR);
     }
     return completeFromSender(src, op, t, CollectiveCounter.SINGLE_COPY_RECEIVED);
+  }
+
+  /**
+   * Whether a descriptor of {@code bytes} may stand for the head receive {@code op}: only from a
+   * peer this rank agreed to read, only for exactly the posted length, and only before any of the
+   * message arrived as frames.
+   */
+  private boolean descriptorExpected(
+      final int src,
+      final int op,
+      final FrameHeaderFlyweight h,
+      final int payload,
+      final int bytes) {
+    return singleCopy != null
+        && singleCopy.readsFrom(src)
+        && payload == bytes
+        && h.messageLength() == length[op]
+        && h.messageOffset() == 0
+        && done[op] == 0;
   }
 
   /**
@@ -789,12 +803,7 @@ public final class Communicator implements AutoCloseable {
       final int payloadOffset,
       final int payload) {
     final int len = length[op];
-    if (windows == null
-        || !singleCopy.readsFrom(src)
-        || payload != COMBINE_DESCRIPTOR_BYTES
-        || h.messageLength() != len
-        || h.messageOffset() != 0
-        || done[op] != 0) {
+    if (windows == null || !descriptorExpected(src, op, h, payload, COMBINE_DESCRIPTOR_BYTES)) {
       return count(CollectiveCounter.REJECTED_DESCRIPTOR);
     }
     final int dv = buf.getInt(payloadOffset + 12, ByteOrder.LITTLE_ENDIAN);

@@ -233,18 +233,9 @@ class CombineSendTest {
       final long sOffset,
       final long logOffset,
       final int payload) {
-    final UnsafeBuffer b = new UnsafeBuffer(new byte[FrameHeaderFlyweight.HEADER_LENGTH + payload]);
-    new FrameHeaderFlyweight()
-        .wrapHeader(b, 0)
-        .jobId(RankGroup.TEST_JOB_ID)
-        .epoch(RankGroup.TEST_EPOCH)
-        .sequence(seq)
-        .tag(0)
-        .srcRank(1)
-        .blockIndex(FrameHeaderFlyweight.COMBINE_DESCRIPTOR_BLOCK_INDEX)
-        .payloadLength(payload)
-        .messageOffset(0)
-        .messageLength(length);
+    final UnsafeBuffer b =
+        SingleCopyTest.descriptorFrame(
+            seq, length, FrameHeaderFlyweight.COMBINE_DESCRIPTOR_BLOCK_INDEX, payload);
     if (payload >= Communicator.COMBINE_DESCRIPTOR_BYTES) {
       final int at = FrameHeaderFlyweight.HEADER_LENGTH;
       b.putInt(at, xWindow, ByteOrder.LITTLE_ENDIAN);

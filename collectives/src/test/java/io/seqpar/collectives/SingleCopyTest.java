@@ -165,9 +165,12 @@ class SingleCopyTest {
     }
   }
 
-  /** A descriptor frame from rank 1 for a message of {@code length} at {@code address}. */
-  private static UnsafeBuffer descriptor(
-      final long seq, final long length, final long address, final long token, final int payload) {
+  /**
+   * A frame from rank 1 with block index {@code blockIndex} (a descriptor kind), tag 0, standing
+   * for a message of {@code length}; {@code payload} bytes after the header, zero, for the caller.
+   */
+  static UnsafeBuffer descriptorFrame(
+      final long seq, final long length, final int blockIndex, final int payload) {
     final UnsafeBuffer b = new UnsafeBuffer(new byte[FrameHeaderFlyweight.HEADER_LENGTH + payload]);
     new FrameHeaderFlyweight()
         .wrapHeader(b, 0)
@@ -176,10 +179,18 @@ class SingleCopyTest {
         .sequence(seq)
         .tag(0)
         .srcRank(1)
-        .blockIndex(FrameHeaderFlyweight.DESCRIPTOR_BLOCK_INDEX)
+        .blockIndex(blockIndex)
         .payloadLength(payload)
         .messageOffset(0)
         .messageLength(length);
+    return b;
+  }
+
+  /** A descriptor frame from rank 1 for a message of {@code length} at {@code address}. */
+  private static UnsafeBuffer descriptor(
+      final long seq, final long length, final long address, final long token, final int payload) {
+    final UnsafeBuffer b =
+        descriptorFrame(seq, length, FrameHeaderFlyweight.DESCRIPTOR_BLOCK_INDEX, payload);
     if (payload >= 16) {
       b.putLong(FrameHeaderFlyweight.HEADER_LENGTH, address, ByteOrder.LITTLE_ENDIAN);
       b.putLong(FrameHeaderFlyweight.HEADER_LENGTH + 8, token, ByteOrder.LITTLE_ENDIAN);

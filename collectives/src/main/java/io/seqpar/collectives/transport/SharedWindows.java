@@ -150,10 +150,12 @@ public final class SharedWindows implements AutoCloseable {
    * range-checked here.
    */
   public MemorySegment peer(final int src, final int index) {
-    if (closed || src < 0 || src >= peers.length || src == rank || index < 0) {
-      return null;
-    }
-    if (index >= MAX_WINDOWS) {
+    if (closed
+        || src < 0
+        || src >= peers.length
+        || src == rank
+        || index < 0
+        || index >= MAX_WINDOWS) {
       return null;
     }
     MemorySegment[] known = peers[src];
