@@ -8,12 +8,16 @@ import io.seqpar.collectives.ScanDirection;
 import io.seqpar.collectives.ScanShape;
 import io.seqpar.collectives.algo.AllGather;
 import io.seqpar.collectives.algo.AllReduce;
+import io.seqpar.collectives.algo.AllScan;
 import io.seqpar.collectives.algo.Barrier;
 import io.seqpar.collectives.algo.RingExchange;
 import io.seqpar.tensor.LargePages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
@@ -25,8 +29,18 @@ import java.util.function.Consumer;
 public final class BenchWorkload {
   private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
-  /** The second JIT warm-up size: above every small-message threshold. */
+  /** The largest JIT warm-up size: above every small-message threshold. */
   static final int JIT_WARMUP_LARGE_BYTES = 512 * 1024;
+
+  /**
+   * Most All-Scan blocks in the JIT warm-up: 128 KiB blocks at {@link #JIT_WARMUP_LARGE_BYTES},
+   * above the size where blocks go as frames rather than from shared memory, as at the timed sizes
+   * that use K > 1.
+   */
+  static final int JIT_WARMUP_MAX_BLOCKS = 4;
+
+  /** Calls of one case in a row in the JIT warm-up before the next case's turn. */
+  static final int JIT_WARMUP_TURN = 25;
 
   private final Communicator comm;
   private final BenchSpec spec;
@@ -56,23 +70,16 @@ public final class BenchWorkload {
 
   public void run(final Consumer<String> out) {
     if (spec.jitWarmup() > 0) {
-      // Untimed: compile the data path before any timed point, at a small size and at one past
-      // the small-message paths (AllReduce's ring, All-Scan with K > 1), whose loops the small
-      // size never runs. Without the second, a 256 KiB AllReduce on P = 2 took 1.3–7.9 ms
-      // (interpreted reduce loop) instead of 0.07–0.15 ms.
-      final int small = (int) Math.min(spec.minBytes(), 64 * 1024);
-      runSize(small, new long[1], spec.jitWarmup());
-      final int large = (int) Math.min(spec.maxBytes(), JIT_WARMUP_LARGE_BYTES);
-      if (large > small) {
-        runSize(large, new long[1], Math.max(1, spec.jitWarmup() / 4));
-      }
+      jitWarmup();
     }
     timedSweep = true;
     for (final long bytes : spec.sizes()) {
       final long[] times = new long[spec.iters()];
       final long copiedBefore = comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED);
       final long combinedBefore = comm.counter(CollectiveCounter.COMBINE_RECEIVED);
-      final long wrong = runSize((int) bytes, times, spec.warmup());
+      final Case c = prepare((int) bytes, spec.blocks());
+      calls(c, times, spec.warmup());
+      final long wrong = c.check();
       final long copied = comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED) - copiedBefore;
       final long combined = comm.counter(CollectiveCounter.COMBINE_RECEIVED) - combinedBefore;
       final StringBuilder sb = new StringBuilder("RESULT ").append(bytes).append(' ');
@@ -86,24 +93,125 @@ public final class BenchWorkload {
     barrier.run();
   }
 
-  /*
-   * The per-size work is split into small methods on purpose. As one 860-byte method (fill loops,
-   * timed loop, checks), the fill loops' back-edges made C2 compile it (OSR, then in full) with the
-   * whole collective inlined: 190–340 ms of compiler time on a 2-core host, landing inside the timed
-   * iterations (traced: the ranks' C2 threads ran 65–85% of the timed window, the ranks waited for
-   * a core). Now a fill or check loop compiles alone, and the timed loop never gets hot enough to
-   * be compiled with the collective inlined into it.
+  /**
+   * Untimed: compiles the data path before any timed point. C2 compiles a method for the branches
+   * its profile has seen, and a branch first taken in a timed call deoptimizes the compiled code
+   * ("made not entrant: uncommon trap"): the timed calls then run profiled C1 code while C2
+   * compiles again. Traced with {@code -Xlog:jit+compilation}, P = 8, on every rank: All-Scan at 4
+   * MiB (K = 4 where every warm-up size scanned in one block) deoptimized {@code
+   * AbstractCollective.await} and {@code AllScan.doWork}; AllReduce at 256 KiB (32 KiB ring chunks,
+   * its first data frames: the warm-up sizes' messages all went from shared memory) deoptimized
+   * {@code Communicator.onFrame}. So the warm-up takes turns over every path the sweep runs — a
+   * small size, each timed size up to {@link #JIT_WARMUP_LARGE_BYTES}, and All-Scan's K of the
+   * largest sizes — so that the profile C2 compiles from has seen them all; a few calls first (the
+   * interpreter does not profile until a method is warm) would not. The small size gets {@code
+   * jitWarmup} calls, every other case a quarter of that (without a large one, a 256 KiB AllReduce
+   * on P = 2 took 1.3–7.9 ms, interpreted reduce loop, instead of 0.07–0.15 ms).
    */
-  private long runSize(final int bytes, final long[] times, final int warmup) {
-    return spec.op().scan() != null
-        ? runScan(bytes, times, warmup)
-        : runExchange(bytes, times, warmup);
+  private void jitWarmup() {
+    final List<WarmupCase> plan = warmupPlan(spec, comm.ranks(), comm.oversubscribed());
+    final List<Case> cases = new ArrayList<>();
+    final int[] left = new int[plan.size()];
+    for (int i = 0; i < plan.size(); i++) {
+      cases.add(prepare(plan.get(i).bytes(), plan.get(i).blocks()));
+      left[i] = plan.get(i).calls();
+    }
+    final long[] none = new long[0];
+    for (boolean any = true; any; ) {
+      any = false;
+      for (int i = 0; i < left.length; i++) {
+        final int n = Math.min(JIT_WARMUP_TURN, left[i]);
+        if (n > 0) {
+          calls(cases.get(i), none, n);
+          left[i] -= n;
+          any = true;
+        }
+      }
+    }
   }
 
-  private long runScan(final int bytes, final long[] times, final int warmup) {
-    final int count = bytes / 4;
+  /** One case of the JIT warm-up: {@code calls} calls at {@code bytes} with K {@code blocks}. */
+  record WarmupCase(int bytes, int blocks, int calls) {}
+
+  /** The cases {@link #jitWarmup} takes turns over, for a group of {@code ranks}. */
+  static List<WarmupCase> warmupPlan(
+      final BenchSpec spec, final int ranks, final boolean oversubscribed) {
+    final int small = (int) Math.min(spec.minBytes(), 64 * 1024);
+    final int large = (int) Math.min(spec.maxBytes(), JIT_WARMUP_LARGE_BYTES);
+    final int others = Math.max(1, spec.jitWarmup() / 4);
+    final TreeSet<Integer> sizes = new TreeSet<>();
+    sizes.add(large);
+    for (final long bytes : spec.sizes()) {
+      sizes.add((int) Math.min(bytes, large));
+    }
+    sizes.remove(small);
+    final List<WarmupCase> plan = new ArrayList<>();
+    plan.add(new WarmupCase(small, spec.blocks(), spec.jitWarmup()));
+    for (final int bytes : sizes) {
+      plan.add(new WarmupCase(bytes, spec.blocks(), others));
+    }
+    if (spec.op() == BenchOp.ALLSCAN && spec.blocks() <= 0 && large > small) {
+      final int k = AllScan.defaultBlocks(scanShape(spec.maxBytes()), ranks, oversubscribed);
+      if (k > 1) {
+        plan.add(new WarmupCase(large, Math.min(k, JIT_WARMUP_MAX_BLOCKS), others));
+      }
+    }
+    return plan;
+  }
+
+  /**
+   * One size, set up: buffers filled, collective made, once per size (and per warm-up case). The
+   * per-size work is split into small methods on purpose. As one 860-byte method (fill loops, timed
+   * loop, checks), the fill loops' back-edges made C2 compile it (OSR, then in full) with the whole
+   * collective inlined: 190–340 ms of compiler time on a 2-core host, landing inside the timed
+   * iterations (traced: the ranks' C2 threads ran 65–85% of the timed window, the ranks waited for
+   * a core). Now a fill or check loop compiles alone, and the call loop ({@link #calls}) is hot in
+   * the warm-up, so it is compiled there, before {@link CompilerQuiet} lets a timed size start.
+   */
+  private interface Case {
+    /**
+     * Before a run of calls: writes the inputs again (cases of a warm-up share the scan buffers).
+     */
+    void load();
+
+    /** Untimed, before each call. */
+    void beforeCall();
+
+    /** The timed call. */
+    void call();
+
+    /** Elements of the last call's result that differ from the float64 expectation. */
+    long check();
+  }
+
+  /** {@code warmup} untimed calls, then {@code times.length} timed ones, a barrier before each. */
+  private void calls(final Case c, final long[] times, final int warmup) {
+    c.load();
+    settle();
+    for (int it = 0; it < warmup + times.length; it++) {
+      c.beforeCall();
+      barrier.run();
+      final long t0 = System.nanoTime();
+      c.call();
+      record(times, it - warmup, System.nanoTime() - t0);
+    }
+  }
+
+  /** K ≤ 0: All-Scan's default for the size. */
+  private Case prepare(final int bytes, final int blocks) {
+    return spec.op().scan() != null ? prepareScan(bytes, blocks) : prepareExchange(bytes);
+  }
+
+  /** The state of {@code bytes} per rank: rows of up to 256 floats, one head. */
+  private static ScanShape scanShape(final long bytes) {
+    final int count = (int) (bytes / 4);
     final int dv = Math.min(256, count);
-    final ScanShape shape = new ScanShape(1, count / dv, dv);
+    return new ScanShape(1, count / dv, dv);
+  }
+
+  private Case prepareScan(final int bytes, final int blocks) {
+    final int count = bytes / 4;
+    final ScanShape shape = scanShape(bytes);
     // One block for every size, shared with the ranks of this host where the transport can
     // (All-Scan's next rank then combines straight out of it), as a training step's buffers are.
     final MemorySegment block = scanBlock();
@@ -112,11 +220,27 @@ public final class BenchWorkload {
     final MemorySegment state = block.asSlice(stateAt, shape.stateBytes());
     final MemorySegment result =
         block.asSlice(stateAt + align64(shape.stateBytes()), shape.stateBytes());
-    fillLogDecay(log, shape.rows());
-    fillValues(state, count);
-    final ScanCollective scan = spec.op().scan().create(comm, shape, spec.blocks());
-    timeScan(scan, log, state, result, times, warmup);
-    return checkScan(shape, result);
+    final ScanCollective scan = spec.op().scan().create(comm, shape, blocks);
+    return new Case() {
+      @Override
+      public void load() {
+        fillLogDecay(log, shape.rows());
+        fillValues(state, count);
+      }
+
+      @Override
+      public void beforeCall() {}
+
+      @Override
+      public void call() {
+        scan.scan(ScanDirection.FORWARD, log, state, result);
+      }
+
+      @Override
+      public long check() {
+        return checkScan(shape, result);
+      }
+    };
   }
 
   /** The scan buffers of the largest size this sweep runs (timed or JIT warm-up), made once. */
@@ -133,100 +257,90 @@ public final class BenchWorkload {
     return (bytes + 63) & ~63L;
   }
 
-  private void timeScan(
-      final ScanCollective scan,
-      final MemorySegment log,
-      final MemorySegment state,
-      final MemorySegment result,
-      final long[] times,
-      final int warmup) {
-    settle();
-    for (int it = 0; it < warmup + times.length; it++) {
-      barrier.run();
-      final long t0 = System.nanoTime();
-      scan.scan(ScanDirection.FORWARD, log, state, result);
-      record(times, it - warmup, System.nanoTime() - t0);
-    }
-  }
-
-  private long runExchange(final int bytes, final long[] times, final int warmup) {
+  private Case prepareExchange(final int bytes) {
     final int count = bytes / 4;
     final Arena arena = Arena.ofAuto();
     final BenchOp op = spec.op();
     final MemorySegment send = LargePages.allocate(arena, bytes, 64);
     final MemorySegment recv =
         LargePages.allocate(arena, op == BenchOp.ALLGATHER_RAW ? (long) bytes * ranks : bytes, 64);
-    fillValues(send, count);
     final ExchangePattern pattern =
         spec.pattern() == null ? ExchangePattern.DEFAULT : spec.pattern();
-    switch (op) {
-      case RING -> timeRing(new RingExchange(comm), send, recv, bytes, times, warmup);
-      case ALLREDUCE ->
-          timeAllReduce(
-              new AllReduce(comm, bytes, AllReduce.DEFAULT_SMALL_BYTES, pattern),
-              send,
-              recv,
-              bytes,
-              times,
-              warmup);
-      default -> timeAllGather(new AllGather(comm, pattern), send, recv, bytes, times, warmup);
-    }
     return switch (op) {
-      case RING -> checkRing(recv, count);
-      case ALLREDUCE -> checkAllReduce(recv, count);
-      default -> checkAllGather(recv, count);
+      case RING -> {
+        final RingExchange ring = new RingExchange(comm);
+        yield new ExchangeCase(send, count) {
+          @Override
+          public void call() {
+            ring.exchange(send, recv, bytes);
+          }
+
+          @Override
+          public long check() {
+            return checkRing(recv, count);
+          }
+        };
+      }
+      case ALLREDUCE -> {
+        final AllReduce allReduce =
+            new AllReduce(comm, bytes, AllReduce.DEFAULT_SMALL_BYTES, pattern);
+        yield new ExchangeCase(send, count) {
+          @Override
+          public void beforeCall() {
+            MemorySegment.copy(send, 0, recv, 0, bytes); // in place: restore the input
+          }
+
+          @Override
+          public void call() {
+            allReduce.start(recv, count);
+            allReduce.await();
+          }
+
+          @Override
+          public long check() {
+            return checkAllReduce(recv, count);
+          }
+        };
+      }
+      default -> {
+        final AllGather allGather = new AllGather(comm, pattern);
+        yield new ExchangeCase(send, count) {
+          @Override
+          public void call() {
+            allGather.start(send, recv, bytes);
+            allGather.await();
+          }
+
+          @Override
+          public long check() {
+            return checkAllGather(recv, count);
+          }
+        };
+      }
     };
   }
 
-  private void timeRing(
-      final RingExchange ring,
-      final MemorySegment send,
-      final MemorySegment recv,
-      final int bytes,
-      final long[] times,
-      final int warmup) {
-    settle();
-    for (int it = 0; it < warmup + times.length; it++) {
-      barrier.run();
-      final long t0 = System.nanoTime();
-      ring.exchange(send, recv, bytes);
-      record(times, it - warmup, System.nanoTime() - t0);
-    }
-  }
+  /** An exchange's send buffer holds this rank's fill; it is written once. */
+  private abstract class ExchangeCase implements Case {
+    private final MemorySegment send;
+    private final int count;
+    private boolean loaded;
 
-  private void timeAllReduce(
-      final AllReduce allReduce,
-      final MemorySegment send,
-      final MemorySegment recv,
-      final int bytes,
-      final long[] times,
-      final int warmup) {
-    settle();
-    for (int it = 0; it < warmup + times.length; it++) {
-      MemorySegment.copy(send, 0, recv, 0, bytes); // in place: restore the input
-      barrier.run();
-      final long t0 = System.nanoTime();
-      allReduce.start(recv, bytes / 4);
-      allReduce.await();
-      record(times, it - warmup, System.nanoTime() - t0);
+    ExchangeCase(final MemorySegment send, final int count) {
+      this.send = send;
+      this.count = count;
     }
-  }
 
-  private void timeAllGather(
-      final AllGather allGather,
-      final MemorySegment send,
-      final MemorySegment recv,
-      final int bytes,
-      final long[] times,
-      final int warmup) {
-    settle();
-    for (int it = 0; it < warmup + times.length; it++) {
-      barrier.run();
-      final long t0 = System.nanoTime();
-      allGather.start(send, recv, bytes);
-      allGather.await();
-      record(times, it - warmup, System.nanoTime() - t0);
+    @Override
+    public void load() {
+      if (!loaded) {
+        fillValues(send, count);
+        loaded = true;
+      }
     }
+
+    @Override
+    public void beforeCall() {}
   }
 
   /**
