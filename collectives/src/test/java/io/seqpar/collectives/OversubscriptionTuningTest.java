@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.seqpar.collectives.algo.AllGather;
+import io.seqpar.collectives.algo.AllReduce;
 import io.seqpar.collectives.algo.AllScan;
 import io.seqpar.collectives.transport.AeronTransport;
 import io.seqpar.collectives.transport.EmbeddedDriver;
@@ -52,6 +54,10 @@ class OversubscriptionTuningTest {
       final ScanShape shape = new ScanShape(1, 4096, 256);
       assertEquals(16, new AllScan(alone, shape, 0).blocks());
       assertEquals(4, new AllScan(crowded, shape, 0).blocks());
+      // AllGather goes direct where ranks outnumber cores; AllReduce keeps the ring.
+      assertEquals(ExchangePattern.RING, new AllGather(alone).pattern());
+      assertEquals(ExchangePattern.DIRECT, new AllGather(crowded).pattern());
+      assertEquals(ExchangePattern.RING, new AllReduce(crowded, 1 << 20).pattern());
     }
     final IllegalArgumentException bad =
         assertThrows(

@@ -35,9 +35,9 @@ public final class AllGather extends AbstractCollective {
   private int received;
   private boolean countStates;
 
-  /** With {@link ExchangePattern#DEFAULT} (the ring). */
+  /** With {@link ExchangePattern#gatherDefault} for the communicator's host. */
   public AllGather(final Communicator comm) {
-    this(comm, ExchangePattern.DEFAULT);
+    this(comm, ExchangePattern.gatherDefault(comm.oversubscribed()));
   }
 
   public AllGather(final Communicator comm, final ExchangePattern pattern) {

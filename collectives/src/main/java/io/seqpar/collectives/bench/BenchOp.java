@@ -1,6 +1,8 @@
 package io.seqpar.collectives.bench;
 
+import io.seqpar.collectives.ExchangePattern;
 import io.seqpar.collectives.ScanAlgorithm;
+import java.util.Locale;
 
 /**
  * What {@code seqpar bench collectives --op} measures, and how bandwidth is reported (nccl-tests
@@ -41,16 +43,20 @@ public enum BenchOp {
     return scan;
   }
 
-  /** Name of the algorithm reported next to the op. */
-  public String algorithm() {
+  /**
+   * Name of the algorithm reported next to the op, with {@code pattern} (null for the scans) the
+   * exchange pattern it runs with ({@link BenchSpec#patternFor}).
+   */
+  public String algorithm(final ExchangePattern pattern) {
+    final String p = pattern == null ? "" : pattern.name().toLowerCase(Locale.ROOT);
     return switch (this) {
       case ALLSCAN -> "zeco-allscan";
       case ALLGATHER -> "lasp2-allgather+fold";
       case CHAIN -> "lasp1-chain";
       case TREE -> "hillis-steele-tree";
       case RING -> "ring-sendrecv";
-      case ALLREDUCE -> "one-round<=64KiB,ring";
-      case ALLGATHER_RAW -> "ring";
+      case ALLREDUCE -> "one-round<=64KiB," + p;
+      case ALLGATHER_RAW -> p;
     };
   }
 

@@ -33,6 +33,7 @@ public final class BenchReport {
   private final String transport;
   private final int ranks;
   private final String idleStrategy;
+  private final String algorithm;
   private final long termLength;
   private final List<Row> rows = new ArrayList<>();
   private final java.util.Map<Long, long[][]> pending = new java.util.TreeMap<>();
@@ -43,6 +44,8 @@ public final class BenchReport {
 
   /**
    * @param idleStrategy how ranks wait, as printed in the header
+   * @param oversubscribed whether the ranks outnumber the cores of their host (picks the default
+   *     exchange pattern, {@link BenchSpec#patternFor})
    * @param termLength the Aeron term length per link (0 for in-memory)
    */
   public BenchReport(
@@ -50,8 +53,10 @@ public final class BenchReport {
       final String transport,
       final int ranks,
       final String idleStrategy,
+      final boolean oversubscribed,
       final long termLength) {
     this.spec = spec;
+    this.algorithm = spec.op().algorithm(spec.patternFor(oversubscribed));
     this.transport = transport;
     this.ranks = ranks;
     this.idleStrategy = idleStrategy;
@@ -123,7 +128,7 @@ public final class BenchReport {
                   Locale.ROOT,
                   "%s,%s,%s,%d,%d,%d,%.2f,%.2f,%.4f,%.4f,%.4f,%d",
                   spec.op().cliName(),
-                  spec.op().algorithm(),
+                  algorithm,
                   transport,
                   ranks,
                   r.bytes(),
@@ -150,7 +155,7 @@ public final class BenchReport {
             + "\"idle_strategy\":\"%s\",\"term_length\":%d,\"single_copy_messages\":%d,"
             + "\"combined_messages\":%d,\"unit\":\"GB/s (1e9)\"}",
         spec.op().cliName(),
-        spec.op().algorithm(),
+        algorithm,
         transport,
         ranks,
         r.bytes(),
@@ -175,7 +180,7 @@ public final class BenchReport {
         "# seqpar bench collectives: op="
             + spec.op().cliName()
             + " algorithm="
-            + spec.op().algorithm()
+            + algorithm
             + " transport="
             + transport
             + " ranks="

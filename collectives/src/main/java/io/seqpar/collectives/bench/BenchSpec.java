@@ -9,8 +9,8 @@ import java.util.Locale;
  * One sweep: op, per-rank sizes min..max by factor, warmup and timed iterations per size, All-Scan
  * K (≤ 0: default), and {@code jitWarmup} untimed iterations at a small size before the sweep so
  * the JIT has compiled the data path (a JVM needs thousands of calls, nccl-tests' C needs none).
- * {@code pattern} forces AllGather's and AllReduce's {@link ExchangePattern}; null means {@link
- * ExchangePattern#DEFAULT}.
+ * {@code pattern} forces AllGather's and AllReduce's {@link ExchangePattern}; null means each one's
+ * default ({@link #patternFor}).
  */
 public record BenchSpec(
     BenchOp op,
@@ -63,7 +63,20 @@ public record BenchSpec(
         parsePattern(a.getOrDefault("pattern", "default")));
   }
 
-  /** {@code ring} or {@code direct}; anything else (the CLI allows only "default") is null. */
+  /**
+   * The exchange pattern the op runs with on a host whose ranks do ({@code oversubscribed}) or do
+   * not outnumber its cores; null for the scans.
+   */
+  public ExchangePattern patternFor(final boolean oversubscribed) {
+    return switch (op) {
+      case ALLGATHER_RAW ->
+          pattern != null ? pattern : ExchangePattern.gatherDefault(oversubscribed);
+      case ALLREDUCE -> pattern != null ? pattern : ExchangePattern.DEFAULT;
+      default -> null;
+    };
+  }
+
+  /** {@code ring} or {@code direct}; anything else (the CLI allows only "auto") is null. */
   public static ExchangePattern parsePattern(final String name) {
     return switch (name) {
       case "ring" -> ExchangePattern.RING;

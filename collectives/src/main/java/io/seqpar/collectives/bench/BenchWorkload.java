@@ -264,8 +264,7 @@ public final class BenchWorkload {
     final MemorySegment send = LargePages.allocate(arena, bytes, 64);
     final MemorySegment recv =
         LargePages.allocate(arena, op == BenchOp.ALLGATHER_RAW ? (long) bytes * ranks : bytes, 64);
-    final ExchangePattern pattern =
-        spec.pattern() == null ? ExchangePattern.DEFAULT : spec.pattern();
+    final ExchangePattern pattern = spec.patternFor(comm.oversubscribed());
     return switch (op) {
       case RING -> {
         final RingExchange ring = new RingExchange(comm);

@@ -1,7 +1,9 @@
 package io.seqpar.collectives.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.seqpar.collectives.ExchangePattern;
 import io.seqpar.collectives.bench.BenchWorkload.WarmupCase;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -62,5 +64,22 @@ class BenchWorkloadTest {
     assertEquals(
         List.of(new WarmupCase(4 * KIB, 0, 1)),
         BenchWorkload.warmupPlan(spec(BenchOp.ALLSCAN, 4 * KIB, 4 * KIB, 0, 1), 2, false));
+  }
+
+  @Test
+  void exchangePatternAndReportedAlgorithmFollowTheDefaultsUnlessForced() {
+    final BenchSpec gather = spec(BenchOp.ALLGATHER_RAW, 4 * KIB, 4 * KIB, 0, 0);
+    assertEquals(ExchangePattern.DIRECT, gather.patternFor(true));
+    assertEquals(ExchangePattern.RING, gather.patternFor(false));
+    assertEquals("direct", BenchOp.ALLGATHER_RAW.algorithm(gather.patternFor(true)));
+    final BenchSpec reduce = spec(BenchOp.ALLREDUCE, 4 * KIB, 4 * KIB, 0, 0);
+    assertEquals(ExchangePattern.RING, reduce.patternFor(true));
+    assertEquals("one-round<=64KiB,ring", BenchOp.ALLREDUCE.algorithm(reduce.patternFor(true)));
+    final BenchSpec forced =
+        new BenchSpec(BenchOp.ALLGATHER_RAW, 4, 4, 2, 1, 1, 0, 0, ExchangePattern.RING);
+    assertEquals(ExchangePattern.RING, forced.patternFor(true));
+    assertNull(spec(BenchOp.ALLSCAN, 4, 4, 0, 0).patternFor(true));
+    assertEquals("zeco-allscan", BenchOp.ALLSCAN.algorithm(null));
+    assertNull(BenchSpec.parsePattern("auto"));
   }
 }

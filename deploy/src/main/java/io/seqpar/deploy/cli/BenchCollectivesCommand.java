@@ -120,10 +120,12 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
 
   @Option(
       names = "--pattern",
-      defaultValue = "ring",
+      defaultValue = "auto",
       paramLabel = "P",
       description =
-          "AllGather/AllReduce exchange pattern: ring or direct (default: ${DEFAULT-VALUE}).")
+          "AllGather/AllReduce exchange pattern: ring, direct, or auto = each collective's"
+              + " default (AllGather: direct when ranks outnumber cores, else ring; AllReduce:"
+              + " ring) (default: ${DEFAULT-VALUE}).")
   String pattern;
 
   @Option(
@@ -236,8 +238,8 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
     if (jitWarmup < 0 || jitWarmup > 1_000_000) {
       throw bad("--jit-warmup", jitWarmup, "0..1000000");
     }
-    if (!List.of("ring", "direct").contains(pattern)) {
-      throw bad("--pattern", pattern, "ring|direct");
+    if (!List.of("ring", "direct", "auto").contains(pattern)) {
+      throw bad("--pattern", pattern, "ring|direct|auto");
     }
     resolvedTermLength =
         termLength.equalsIgnoreCase("auto")
@@ -275,6 +277,7 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
             transport,
             ranks,
             EmbeddedDriver.idleDescription(transport.equals("ipc") ? ranks : 1),
+            EmbeddedDriver.oversubscribed(transport.equals("ipc") ? ranks : 1),
             transport.equals("inmem") ? 0 : resolvedTermLength);
     if (transport.equals("inmem")) {
       runInMemory(benchSpec, report);
