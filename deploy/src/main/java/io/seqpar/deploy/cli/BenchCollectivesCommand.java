@@ -271,13 +271,14 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     final BenchSpec benchSpec = validate();
+    final int localRanks = transport.equals("ipc") ? ranks : 1; // as the ranks count themselves
     final BenchReport report =
         new BenchReport(
             benchSpec,
             transport,
             ranks,
-            EmbeddedDriver.idleDescription(transport.equals("ipc") ? ranks : 1),
-            EmbeddedDriver.oversubscribed(transport.equals("ipc") ? ranks : 1),
+            EmbeddedDriver.idleDescription(localRanks),
+            EmbeddedDriver.oversubscribed(localRanks),
             transport.equals("inmem") ? 0 : resolvedTermLength);
     if (transport.equals("inmem")) {
       runInMemory(benchSpec, report);
