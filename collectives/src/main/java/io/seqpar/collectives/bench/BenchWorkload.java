@@ -169,13 +169,11 @@ public final class BenchWorkload {
    * the warm-up, so it is compiled there, before {@link CompilerQuiet} lets a timed size start.
    */
   private interface Case {
-    /**
-     * Before a run of calls: writes the inputs again (cases of a warm-up share the scan buffers).
-     */
-    void load();
+    /** Before a run of calls: writes the inputs again where cases share them (the scan buffers). */
+    default void load() {}
 
     /** Untimed, before each call. */
-    void beforeCall();
+    default void beforeCall() {}
 
     /** The timed call. */
     void call();
@@ -229,9 +227,6 @@ public final class BenchWorkload {
       }
 
       @Override
-      public void beforeCall() {}
-
-      @Override
       public void call() {
         scan.scan(ScanDirection.FORWARD, log, state, result);
       }
@@ -264,11 +259,12 @@ public final class BenchWorkload {
     final MemorySegment send = LargePages.allocate(arena, bytes, 64);
     final MemorySegment recv =
         LargePages.allocate(arena, op == BenchOp.ALLGATHER_RAW ? (long) bytes * ranks : bytes, 64);
+    fillValues(send, count); // an exchange's input is its own: written once
     final ExchangePattern pattern = spec.patternFor(comm.oversubscribed());
     return switch (op) {
       case RING -> {
         final RingExchange ring = new RingExchange(comm);
-        yield new ExchangeCase(send, count) {
+        yield new Case() {
           @Override
           public void call() {
             ring.exchange(send, recv, bytes);
@@ -283,7 +279,7 @@ public final class BenchWorkload {
       case ALLREDUCE -> {
         final AllReduce allReduce =
             new AllReduce(comm, bytes, AllReduce.DEFAULT_SMALL_BYTES, pattern);
-        yield new ExchangeCase(send, count) {
+        yield new Case() {
           @Override
           public void beforeCall() {
             MemorySegment.copy(send, 0, recv, 0, bytes); // in place: restore the input
@@ -303,7 +299,7 @@ public final class BenchWorkload {
       }
       default -> {
         final AllGather allGather = new AllGather(comm, pattern);
-        yield new ExchangeCase(send, count) {
+        yield new Case() {
           @Override
           public void call() {
             allGather.start(send, recv, bytes);
@@ -317,29 +313,6 @@ public final class BenchWorkload {
         };
       }
     };
-  }
-
-  /** An exchange's send buffer holds this rank's fill; it is written once. */
-  private abstract class ExchangeCase implements Case {
-    private final MemorySegment send;
-    private final int count;
-    private boolean loaded;
-
-    ExchangeCase(final MemorySegment send, final int count) {
-      this.send = send;
-      this.count = count;
-    }
-
-    @Override
-    public void load() {
-      if (!loaded) {
-        fillValues(send, count);
-        loaded = true;
-      }
-    }
-
-    @Override
-    public void beforeCall() {}
   }
 
   /**
