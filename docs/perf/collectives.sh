@@ -2,7 +2,8 @@
 # Runs the seqpar side of the collectives comparison (docs/PERFORMANCE.md, "Collectives").
 #   bash docs/perf/collectives.sh [OUT_DIR]        (default /tmp/seqpar-bench)
 #   WARMUP=50 bash docs/perf/collectives.sh ...     (more untimed iterations per size: steady state)
-# Same protocol as ../shared/anchors: float32, 5 warm-up + 20 timed iterations per size, a barrier
+#   ITERS=100 bash docs/perf/collectives.sh ...     (more timed iterations per size; default 20)
+# Same protocol as ../shared/anchors: float32, 5 warm-up + ITERS timed iterations per size, a barrier
 # before every iteration, per-iteration max over ranks, median over iterations, GB/s = 1e9 B/s.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -12,7 +13,7 @@ rm -f "$out"/*.jsonl
 run() { # op ranks min max
   echo "$(date -u +%H:%M:%S) $1 P=$2 $3..$4 (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$out/timings.txt"
   "$repo/bin/seqpar" bench collectives --op "$1" --ranks "$2" --transport ipc --min-bytes "$3" \
-    --max-bytes "$4" --factor 4 --warmup "${WARMUP:-5}" --iters 20 --format jsonl --out "$out/$1_P$2.jsonl" > /dev/null
+    --max-bytes "$4" --factor 4 --warmup "${WARMUP:-5}" --iters "${ITERS:-20}" --format jsonl --out "$out/$1_P$2.jsonl" > /dev/null
 }
 for p in 2 4 8; do
   for op in allscan allgather-raw allreduce; do
