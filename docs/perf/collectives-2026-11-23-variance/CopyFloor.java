@@ -1,3 +1,10 @@
+/*
+ * Diagnostic, not part of the build (notes.txt item 6): cold 4 MiB copy, fill and All-Scan combine
+ * on one core, the JVM's against the C library's (FFM), and a two-pass combine.
+ *   J=/usr/lib/jvm/temurin-25-jdk-amd64/bin
+ *   $J/javac --add-modules jdk.incubator.vector -d /tmp/hop CopyFloor.java Par.java
+ *   $J/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp /tmp/hop CopyFloor
+ */
 import java.lang.foreign.*;
 import java.lang.invoke.MethodHandle;
 import jdk.incubator.vector.*;

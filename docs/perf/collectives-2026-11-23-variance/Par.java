@@ -1,3 +1,7 @@
+/*
+ * Diagnostic, not part of the build (notes.txt item 7): N threads each combining 4 MiB cold at once.
+ *   $J/java --add-modules jdk.incubator.vector -cp /tmp/hop Par 1     (then Par 2)
+ */
 import java.lang.foreign.*;
 public class Par {
   public static void main(String[] a) throws Exception {
