@@ -16,9 +16,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code bin/seqpar} rebuilds the distribution exactly when a module's source or a POM is newer
- * than it. Runs the real script in a scratch repository whose {@code mvnw} only records that it was
- * called and, like Maven on an up-to-date module, leaves an existing jar untouched.
+ * {@code bin/seqpar} rebuilds the distribution exactly when a source of one of the parent POM's
+ * modules, or a POM, is newer than it. Runs the real script in a scratch repository whose {@code
+ * mvnw} only records that it was called and, like Maven on an up-to-date module, leaves an existing
+ * jar untouched.
  */
 @Timeout(60)
 class LauncherRebuildTest {
@@ -38,10 +39,12 @@ class LauncherRebuildTest {
             + "mkdir -p \"$(dirname \"$jar\")\"\n"
             + "[ -f \"$jar\" ] || echo jar > \"$jar\"\n");
     repo.resolve("mvnw").toFile().setExecutable(true);
-    final Path pom = write("pom.xml", "<project/>");
-    for (final String module : new String[] {"proto", "worker", "coordinator", "deploy"}) {
-      Files.createDirectories(repo.resolve(module));
-    }
+    final Path pom =
+        write(
+            "pom.xml",
+            "<project>\n  <modules>\n    <module>collectives</module>\n"
+                + "    <module>deploy</module>\n  </modules>\n</project>\n");
+    Files.createDirectories(repo.resolve("deploy"));
     final Path source = write("collectives/src/main/java/A.java", "class A {}");
     final Path diagnostic = write("docs/perf/Diagnostic.java", "class Diagnostic {}");
     for (final Path p : new Path[] {pom, source, diagnostic}) {
