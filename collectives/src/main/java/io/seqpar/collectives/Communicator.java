@@ -40,7 +40,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  *
  * <p>{@link #progress()} is a duty cycle: push what fits to every destination, then poll every
  * source with a posted receive. Because sends never block, two ranks sending to each other at once
- * cannot deadlock. No method on this path allocates. One thread drives a communicator.
+ * cannot deadlock. No method on this path allocates. One thread drives a communicator. A poll of
+ * one source stops after the first message this rank filled out of the sender's memory (single copy
+ * or combine): that copy is the long part of a receive, and returning lets the collective act on it
+ * (forward the block down a pipeline) before the next one is taken.
  *
  * <p>Single copy: when the transport has a {@link RendezvousBoard} (ranks of one host) a message of
  * at least {@link CollectiveContext#singleCopyMinBytes()} to a peer that proved it can read this
@@ -502,6 +505,7 @@ public final class Communicator implements AutoCloseable {
           singleCopy.probe(p); // once per peer: may it send us descriptors?
         }
         receiver.src = p;
+        receiver.pulled = false;
         work += transport.poll(p, receiver, POLL_LIMIT);
       }
     }
@@ -776,6 +780,7 @@ public final class Communicator implements AutoCloseable {
   private int completeFromSender(
       final int src, final int op, final long token, final CollectiveCounter how) {
     singleCopy.acknowledge(src, token);
+    receiver.pulled = true;
     if (doorbell != null) {
       doorbell.ring(src); // it may sleep waiting for this acknowledgement
     }
@@ -1120,9 +1125,18 @@ public final class Communicator implements AutoCloseable {
   /** The transport's view of frames from one source, bound to the current poll. */
   private final class Receiver implements FrameHandler {
     int src;
+    // Set once a message of this poll was filled out of the sender's memory: the rest of the poll
+    // is left for the next one, after the collective acted on that message. Without it one poll
+    // took all K blocks of an All-Scan hop before the first was forwarded, and the pipeline ran
+    // rank after rank (traced: P = 8, 4 MiB, K = 4, rank r + 1 began only after rank r's last
+    // block).
+    boolean pulled;
 
     @Override
     public int onFrame(final DirectBuffer buf, final int offset, final int frameLength) {
+      if (pulled) {
+        return FrameHandler.ABORT;
+      }
       return Communicator.this.onFrame(src, buf, offset, frameLength);
     }
   }

@@ -100,6 +100,78 @@ class CombineSendTest {
     }
   }
 
+  /**
+   * Ranks that outnumber cores: the first rank of the chain writes its zero result only once its
+   * blocks are taken ({@link AllScan}), so whatever its output held before, the call returns zeros
+   * there; every other rank's result is exact, forward and reverse, call after call.
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(
+      value = RankGroup.Kind.class,
+      names = {"INMEM", "IPC"})
+  void oversubscribedFirstRankStillReturnsZeros(final RankGroup.Kind kind) throws Exception {
+    final int p = 3;
+    final int rows = SHAPE.rows();
+    final int n = rows * SHAPE.dv();
+    final float[][] logs = new float[p][rows];
+    final float[][] states = new float[p][n];
+    final Random rnd = new Random(29);
+    for (int r = 0; r < p; r++) {
+      for (int i = 0; i < rows; i++) {
+        logs[r][i] = (float) (-0.3 * rnd.nextDouble());
+      }
+      for (int i = 0; i < n; i++) {
+        states[r][i] = (float) rnd.nextGaussian();
+      }
+    }
+    final int cores = Runtime.getRuntime().availableProcessors();
+    try (RankGroup g = RankGroup.create(kind, p, TimeUnit.SECONDS.toNanos(30))) {
+      final List<float[][]> got =
+          g.run(
+              (rank, unused) -> {
+                try (Communicator comm =
+                    new Communicator(
+                        g.transport(rank),
+                        new CollectiveContext()
+                            .jobId(RankGroup.TEST_JOB_ID)
+                            .epoch(RankGroup.TEST_EPOCH)
+                            .localRanks(cores + 1))) {
+                  assertTrue(comm.oversubscribed());
+                  final MemorySegment block =
+                      comm.allocateShared(SHAPE.logBytes() + 2L * SHAPE.stateBytes());
+                  final MemorySegment log = block.asSlice(0, SHAPE.logBytes());
+                  final MemorySegment state = block.asSlice(SHAPE.logBytes(), SHAPE.stateBytes());
+                  final MemorySegment out = block.asSlice(SHAPE.logBytes() + SHAPE.stateBytes());
+                  MemorySegment.copy(logs[rank], 0, log, F, 0, rows);
+                  MemorySegment.copy(states[rank], 0, state, F, 0, n);
+                  final AllScan scan = new AllScan(comm, SHAPE, 0);
+                  final float[][] last = new float[2][];
+                  for (int round = 0; round < 3; round++) {
+                    int d = 0;
+                    for (final ScanDirection dir : ScanDirection.values()) {
+                      for (int i = 0; i < n; i++) {
+                        out.setAtIndex(F, i, Float.NaN);
+                      }
+                      scan.scan(dir, log, state, out);
+                      last[d++] = out.asSlice(0, n * 4L).toArray(F);
+                    }
+                  }
+                  return last;
+                }
+              });
+      final double[][] fwd = ScanReference.exclusive(logs, states, rows, SHAPE.dv(), true);
+      final double[][] bwd = ScanReference.exclusive(logs, states, rows, SHAPE.dv(), false);
+      assertArrayEquals(new float[n], got.get(0)[0], "forward: rank 0 is first");
+      assertArrayEquals(new float[n], got.get(p - 1)[1], "reverse: the last rank is first");
+      for (int r = 0; r < p; r++) {
+        TensorAssert.assertClose(
+            "rank " + r + " forward", fwd[r], got.get(r)[0], Tolerance.of(1e-5, 1e-4));
+        TensorAssert.assertClose(
+            "rank " + r + " reverse", bwd[r], got.get(r)[1], Tolerance.of(1e-5, 1e-4));
+      }
+    }
+  }
+
   private record Run(float[] forward, float[] reverse, long combinedMessages, long rejected) {}
 
   /** Three rounds of a forward and a reverse All-Scan (K = 2); the last round's results. */

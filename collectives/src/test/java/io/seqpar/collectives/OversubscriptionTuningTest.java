@@ -31,16 +31,17 @@ class OversubscriptionTuningTest {
     // 1 head, 4096 rows of 256 floats: 4 MiB.
     final ScanShape fourMiB = new ScanShape(1, 4096, 256);
     assertEquals(16, AllScan.defaultBlocks(fourMiB, false));
-    assertEquals(4, AllScan.defaultBlocks(fourMiB, true));
+    assertEquals(8, AllScan.defaultBlocks(fourMiB, true));
     final ScanShape oneMiB = new ScanShape(1, 1024, 256);
     assertEquals(8, AllScan.defaultBlocks(oneMiB, false));
-    assertEquals(1, AllScan.defaultBlocks(oneMiB, true));
+    assertEquals(2, AllScan.defaultBlocks(oneMiB, true));
+    assertEquals(1, AllScan.defaultBlocks(new ScanShape(1, 256, 256), true)); // 256 KiB
     // Never more blocks than rows.
     assertEquals(2, AllScan.defaultBlocks(new ScanShape(1, 2, 1 << 20), false));
     // Two ranks: nothing to pipeline, one block; from three on, by size.
     assertEquals(1, AllScan.defaultBlocks(fourMiB, 2, false));
     assertEquals(16, AllScan.defaultBlocks(fourMiB, 3, false));
-    assertEquals(4, AllScan.defaultBlocks(fourMiB, 8, true));
+    assertEquals(8, AllScan.defaultBlocks(fourMiB, 8, true));
   }
 
   @Test
@@ -53,7 +54,7 @@ class OversubscriptionTuningTest {
       assertTrue(crowded.oversubscribed());
       final ScanShape shape = new ScanShape(1, 4096, 256);
       assertEquals(16, new AllScan(alone, shape, 0).blocks());
-      assertEquals(4, new AllScan(crowded, shape, 0).blocks());
+      assertEquals(8, new AllScan(crowded, shape, 0).blocks());
       // AllGather goes direct where ranks outnumber cores; AllReduce keeps the ring.
       assertEquals(ExchangePattern.RING, new AllGather(alone).pattern());
       assertEquals(ExchangePattern.DIRECT, new AllGather(crowded).pattern());

@@ -199,6 +199,62 @@ class SingleCopyTest {
   }
 
   /**
+   * One poll fills at most one message out of a sender's memory, so a collective can forward it
+   * (the next block of an All-Scan hop) before the next copy starts; messages that came as frames
+   * are not held back. Before, one poll copied every waiting block first and the pipeline ran rank
+   * after rank.
+   */
+  @Test
+  void aPollCopiesOneMessageOutOfTheSenderThenReturns() throws Exception {
+    final InMemoryTransport[] t = InMemoryTransport.group(2);
+    final CollectiveContext ctx =
+        new CollectiveContext().jobId(RankGroup.TEST_JOB_ID).epoch(RankGroup.TEST_EPOCH);
+    try (Communicator c0 = new Communicator(t[0], ctx);
+        Communicator c1 = new Communicator(t[1], ctx)) {
+      final MemorySegment big = Arena.ofAuto().allocate(3L * MSG, 64);
+      final MemorySegment small = Arena.ofAuto().allocate(64, 64);
+      final MemorySegment in = Arena.ofAuto().allocate(3L * MSG, 64);
+      for (int i = 0; i < 3 * MSG / Float.BYTES; i++) {
+        big.setAtIndex(ValueLayout.JAVA_FLOAT, i, i);
+      }
+      // Rank 1 probes rank 0 (it has a receive posted), so rank 0 may send descriptors.
+      final int probeRecv = c1.postRecv(c1.nextSequence(), 0, 0, in, 0, 64);
+      c1.progress();
+      assertEquals(RendezvousBoard.READABLE, t[0].rendezvousBoard().readable(0, 1));
+      final long seq = c0.nextSequence();
+      c0.postSend(seq, 0, 1, small, 0, 64); // completes probeRecv
+      final int[] sends = new int[3];
+      for (int k = 0; k < 3; k++) {
+        sends[k] = c0.postSend(seq, 1 + k, 1, big, (long) k * MSG, MSG); // descriptors
+      }
+      c0.postSend(seq, 4, 1, small, 0, 64); // frames, behind them
+      c0.progress(); // every descriptor and the frames are in the stream before rank 1 polls
+      final int[] recvs = new int[3];
+      for (int k = 0; k < 3; k++) {
+        recvs[k] = c1.postRecv(seq, 1 + k, 0, in, (long) k * MSG, MSG);
+      }
+      final MemorySegment tailIn = Arena.ofAuto().allocate(64, 64);
+      final int tail = c1.postRecv(seq, 4, 0, tailIn, 0, 64);
+      for (int k = 0; k < 3; k++) {
+        c1.progress();
+        for (int j = 0; j < 3; j++) {
+          assertEquals(j <= k, c1.isComplete(recvs[j]), "after poll " + k + ", block " + j);
+        }
+      }
+      c1.progress();
+      assertTrue(c1.isComplete(probeRecv));
+      assertTrue(c1.isComplete(tail), "frames after the last copy");
+      for (int i = 0; i < 3 * MSG / Float.BYTES; i++) {
+        assertEquals(i, in.getAtIndex(ValueLayout.JAVA_FLOAT, i), 0f, "element " + i);
+      }
+      c0.progress();
+      for (int k = 0; k < 3; k++) {
+        assertTrue(c0.isComplete(sends[k]), "send " + k + " acknowledged");
+      }
+    }
+  }
+
+  /**
    * A small send that completed (frames) behind a large one still waiting to be copied may be
    * released and its slot reused by a receive; acknowledging the large send must not complete that
    * receive. Repeated: tokens start at random values, and a stale slot matched half of them.

@@ -20,7 +20,8 @@ import java.lang.foreign.MemorySegment;
  * <p>Step table, rank at visiting position v (v = p forward, P−1−p in reverse), blocks k = 0..K−1:
  *
  * <pre>
- *   v = 0      : out = 0;                        send ΔS[R_k] to v+1   (all k at once, no compute)
+ *   v = 0      : send ΔS[R_k] to v+1 (all k at once, no compute);  out = 0 (ranks > cores: once
+ *                all k are taken)
  *   0 < v < P−1: X_k = recv(v−1, k) into out[R_k];  Y_k = Γ[R_k] ⊙ X_k + ΔS[R_k];  send Y_k to v+1
  *   v = P−1    : X_k = recv(v−1, k) into out[R_k]
  * </pre>
@@ -41,10 +42,10 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
   public static final int MAX_DEFAULT_BLOCKS = 16;
 
   /** Target bytes per block when ranks outnumber cores. */
-  public static final int OVERSUBSCRIBED_BLOCK_BYTES = 1 << 20;
+  public static final int OVERSUBSCRIBED_BLOCK_BYTES = 512 * 1024;
 
   /** Upper bound of the default K when ranks outnumber cores. */
-  public static final int OVERSUBSCRIBED_MAX_BLOCKS = 4;
+  public static final int OVERSUBSCRIBED_MAX_BLOCKS = 8;
 
   private final ScanShape shape;
   private final int blocks;
@@ -60,6 +61,8 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
   private int next;
   private int nextBlock;
   private int sendsPosted;
+  // The first rank's zero result, still to be written once its blocks are taken.
+  private boolean zeroPending;
 
   /**
    * @param blocks K, in [1, rows]; ≤ 0 picks {@link #defaultBlocks(ScanShape, int, boolean)} for
@@ -104,11 +107,13 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
   }
 
   /**
-   * K for ranks that may not all run at once. When ranks outnumber cores a hop costs a scheduler
-   * wake-up rather than α, and the P + K − 2 slots of the pipeline no longer overlap, so blocks of
-   * {@link #OVERSUBSCRIBED_BLOCK_BYTES}, at most {@link #OVERSUBSCRIBED_MAX_BLOCKS}. Measured on 2
-   * cores, IPC, P = 8, 1 MiB per rank: K = 8 took 3.1 ms, K = 1 2.2 ms; at 4 MiB K = 16 took 27.8
-   * ms, K = 4 8.6 ms.
+   * K for ranks that may not all run at once. When ranks outnumber cores a block's hop costs a
+   * scheduler wake-up rather than α, and only as many hops overlap as there are cores, so blocks of
+   * {@link #OVERSUBSCRIBED_BLOCK_BYTES}, at most {@link #OVERSUBSCRIBED_MAX_BLOCKS}: 256 KiB one
+   * block, 1 MiB two, 4 MiB eight. Measured on 2 cores, IPC, 100 timed iterations, medians of 3
+   * rounds (docs/PERFORMANCE.md, "All-Scan pipelined again"): P = 8, 4 MiB: K = 1 6.5–7.2 ms, K = 2
+   * 4.3–4.8, K = 4 4.2–4.5, K = 8 3.4–4.5; P = 8, 1 MiB: K = 1 1.06–1.24 ms, K = 2 0.56–0.95; at
+   * 256 KiB and from K = 16 on, more blocks cost more than they overlap.
    */
   public static int defaultBlocks(final ScanShape shape, final boolean oversubscribed) {
     final int blockBytes = oversubscribed ? OVERSUBSCRIBED_BLOCK_BYTES : DEFAULT_BLOCK_BYTES;
@@ -146,6 +151,7 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
     next = v < ranks - 1 ? direction.realRank(v + 1, ranks) : -1;
     nextBlock = 0;
     sendsPosted = 0;
+    zeroPending = false;
     if (v == 0) {
       nextBlock = blocks;
       if (next >= 0) {
@@ -160,7 +166,15 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
         }
         sendsPosted = blocks;
         comm.progress();
-        Zero.fill(out, shape.stateBytes());
+        if (comm.oversubscribed()) {
+          // With ranks sharing cores, the woken next rank often waits for this core: filling now
+          // held the whole chain back by the fill (traced: P = 8, 4 MiB, rank 1 began its copy
+          // only when rank 0's 0.45 ms fill ended, in every call). Filled once the blocks are
+          // taken, it runs beside the later hops instead.
+          zeroPending = true;
+        } else {
+          Zero.fill(out, shape.stateBytes());
+        }
       } else {
         Zero.fill(out, shape.stateBytes());
         completeLocally();
@@ -183,6 +197,11 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
   @Override
   protected int doWork() {
     int work = 0;
+    if (zeroPending && sendsComplete()) {
+      Zero.fill(out, shape.stateBytes());
+      zeroPending = false;
+      work++;
+    }
     while (nextBlock < blocks && comm.isComplete(recvOps[nextBlock])) {
       final int k = nextBlock++;
       if (next >= 0) {
@@ -229,9 +248,10 @@ public final class AllScan extends AbstractCollective implements ScanCollective 
 
   @Override
   protected boolean isDone() {
-    if (nextBlock < blocks) {
-      return false;
-    }
+    return nextBlock == blocks && !zeroPending && sendsComplete();
+  }
+
+  private boolean sendsComplete() {
     for (int k = 0; k < sendsPosted; k++) {
       if (!comm.isComplete(sendOps[k])) {
         return false;
