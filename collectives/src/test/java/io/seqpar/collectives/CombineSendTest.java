@@ -124,18 +124,11 @@ class CombineSendTest {
         states[r][i] = (float) rnd.nextGaussian();
       }
     }
-    final int cores = Runtime.getRuntime().availableProcessors();
     try (RankGroup g = RankGroup.create(kind, p, TimeUnit.SECONDS.toNanos(30))) {
       final List<float[][]> got =
           g.run(
               (rank, unused) -> {
-                try (Communicator comm =
-                    new Communicator(
-                        g.transport(rank),
-                        new CollectiveContext()
-                            .jobId(RankGroup.TEST_JOB_ID)
-                            .epoch(RankGroup.TEST_EPOCH)
-                            .localRanks(cores + 1))) {
+                try (Communicator comm = g.oversubscribedComm(rank)) {
                   assertTrue(comm.oversubscribed());
                   final MemorySegment block =
                       comm.allocateShared(SHAPE.logBytes() + 2L * SHAPE.stateBytes());

@@ -21,7 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** The futex doorbell on its own, and collectives over IPC that sleep on it (ranks > cores). */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class DoorbellTest {
-  private static final int CORES = Runtime.getRuntime().availableProcessors();
 
   @Test
   void ringWakesASleeperLongBeforeItsTimeoutAndAnUnrungWaitTimesOut(@TempDir final Path dir)
@@ -74,13 +73,7 @@ class DoorbellTest {
           g.run(
               (rank, unused) -> {
                 // localRanks above the core count: the oversubscribed path, doorbell included.
-                try (Communicator comm =
-                    new Communicator(
-                        g.transport(rank),
-                        new CollectiveContext()
-                            .jobId(RankGroup.TEST_JOB_ID)
-                            .epoch(RankGroup.TEST_EPOCH)
-                            .localRanks(CORES + 1))) {
+                try (Communicator comm = g.oversubscribedComm(rank)) {
                   final Arena arena = Arena.ofAuto();
                   final MemorySegment log = arena.allocate(shape.logBytes(), 64);
                   final MemorySegment state = arena.allocate(shape.stateBytes(), 64);

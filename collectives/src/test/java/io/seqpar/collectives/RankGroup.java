@@ -134,6 +134,20 @@ public final class RankGroup implements AutoCloseable {
   }
 
   /**
+   * A second communicator over {@code rank}'s transport that counts more ranks on this host than it
+   * has cores, so collectives take their oversubscribed paths (doorbell, All-Scan's K and zero
+   * fill); the caller closes it.
+   */
+  public Communicator oversubscribedComm(final int rank) {
+    return new Communicator(
+        transports[rank],
+        new CollectiveContext()
+            .jobId(TEST_JOB_ID)
+            .epoch(TEST_EPOCH)
+            .localRanks(Runtime.getRuntime().availableProcessors() + 1));
+  }
+
+  /**
    * Runs {@code task} on every rank at once; rethrows the first failure with the rest suppressed.
    */
   public <T> List<T> run(final RankTask<T> task) throws Exception {
