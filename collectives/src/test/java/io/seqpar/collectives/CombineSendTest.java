@@ -55,18 +55,9 @@ class CombineSendTest {
       throws Exception {
     for (final int p : new int[] {2, 3, 5}) {
       final int rows = SHAPE.rows();
-      final int n = rows * SHAPE.dv();
-      final float[][] logs = new float[p][rows];
-      final float[][] states = new float[p][n];
-      final Random rnd = new Random(11 + p);
-      for (int r = 0; r < p; r++) {
-        for (int i = 0; i < rows; i++) {
-          logs[r][i] = i % 17 == 0 ? -100f : (float) (-0.2 * rnd.nextDouble());
-        }
-        for (int i = 0; i < n; i++) {
-          states[r][i] = (float) rnd.nextGaussian();
-        }
-      }
+      final float[][] logs = new float[p][];
+      final float[][] states = new float[p][];
+      randomPairs(11 + p, logs, states);
       try (RankGroup g = RankGroup.create(kind, p, TimeUnit.SECONDS.toNanos(30))) {
         final List<Run> copied = g.run((rank, comm) -> scan(comm, logs[rank], states[rank], false));
         final List<Run> combined =
@@ -113,17 +104,9 @@ class CombineSendTest {
     final int p = 3;
     final int rows = SHAPE.rows();
     final int n = rows * SHAPE.dv();
-    final float[][] logs = new float[p][rows];
-    final float[][] states = new float[p][n];
-    final Random rnd = new Random(29);
-    for (int r = 0; r < p; r++) {
-      for (int i = 0; i < rows; i++) {
-        logs[r][i] = (float) (-0.3 * rnd.nextDouble());
-      }
-      for (int i = 0; i < n; i++) {
-        states[r][i] = (float) rnd.nextGaussian();
-      }
-    }
+    final float[][] logs = new float[p][];
+    final float[][] states = new float[p][];
+    randomPairs(29, logs, states);
     try (RankGroup g = RankGroup.create(kind, p, TimeUnit.SECONDS.toNanos(30))) {
       final List<float[][]> got =
           g.run(
@@ -161,6 +144,24 @@ class CombineSendTest {
             "rank " + r + " forward", fwd[r], got.get(r)[0], Tolerance.of(1e-5, 1e-4));
         TensorAssert.assertClose(
             "rank " + r + " reverse", bwd[r], got.get(r)[1], Tolerance.of(1e-5, 1e-4));
+      }
+    }
+  }
+
+  /**
+   * Fills {@code logs[r]} and {@code states[r]} for every rank with a random pair of {@link
+   * #SHAPE}: decays in (−0.2, 0], every 17th row −100 (a factor flushed to 0), Gaussian states.
+   */
+  private static void randomPairs(final long seed, final float[][] logs, final float[][] states) {
+    final Random rnd = new Random(seed);
+    for (int r = 0; r < logs.length; r++) {
+      logs[r] = new float[SHAPE.rows()];
+      states[r] = new float[SHAPE.rows() * SHAPE.dv()];
+      for (int i = 0; i < logs[r].length; i++) {
+        logs[r][i] = i % 17 == 0 ? -100f : (float) (-0.2 * rnd.nextDouble());
+      }
+      for (int i = 0; i < states[r].length; i++) {
+        states[r][i] = (float) rnd.nextGaussian();
       }
     }
   }
