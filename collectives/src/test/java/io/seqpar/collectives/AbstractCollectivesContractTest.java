@@ -335,8 +335,8 @@ public abstract class AbstractCollectivesContractTest {
 
   /**
    * Reducing a partition of a buffer window by window (uneven windows, one inside a single chunk,
-   * one empty) gives every rank the bits of one whole-buffer call, on both the ring and the
-   * one-round path.
+   * one empty) gives every rank the bits of one whole-buffer call, on the ring, direct, halving (P
+   * = 3: its ring fallback) and one-round paths.
    */
   @ParameterizedTest(name = "P={0} count={1} {2}")
   @CsvSource({
@@ -345,7 +345,11 @@ public abstract class AbstractCollectivesContractTest {
     "4, 1000, RING",
     "3, 20000, DIRECT",
     "4, 20000, DIRECT",
-    "7, 30000, DIRECT"
+    "7, 30000, DIRECT",
+    "2, 1000, HALVING",
+    "4, 20000, HALVING",
+    "8, 30001, HALVING",
+    "3, 20000, HALVING"
   })
   void allReduceByWindowsGivesTheBitsOfOneCall(
       final int p, final int count, final ExchangePattern pattern) throws Exception {

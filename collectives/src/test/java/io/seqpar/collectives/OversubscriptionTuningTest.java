@@ -18,6 +18,16 @@ class OversubscriptionTuningTest {
   private static final int CORES = Runtime.getRuntime().availableProcessors();
 
   @Test
+  void allReduceHalvesOnlySmallBuffersOfPowerOfTwoGroupsThatOutnumberTheCores() {
+    assertEquals(ExchangePattern.HALVING, ExchangePattern.reduceDefault(true, 8, 256 << 10));
+    assertEquals(ExchangePattern.HALVING, ExchangePattern.reduceDefault(true, 16, 1 << 20));
+    assertEquals(ExchangePattern.RING, ExchangePattern.reduceDefault(true, 8, (1 << 20) + 4));
+    assertEquals(ExchangePattern.RING, ExchangePattern.reduceDefault(true, 4, 256 << 10));
+    assertEquals(ExchangePattern.RING, ExchangePattern.reduceDefault(true, 12, 256 << 10));
+    assertEquals(ExchangePattern.RING, ExchangePattern.reduceDefault(false, 8, 256 << 10));
+  }
+
+  @Test
   void termLengthHoldsTwoMessagesPerWindowBetweenTheDefaultAndSixteenMiB() {
     assertEquals(4 << 20, AeronTransport.termLengthFor(4));
     assertEquals(4 << 20, AeronTransport.termLengthFor(1 << 20));

@@ -23,6 +23,8 @@ import java.lang.foreign.MemorySegment;
  * <p><b>Direct</b>, one round: rank r posts a receive of block q from every q ≠ r and sends its own
  * block to r+1, r+2, …, r+P−1 (staggered so not every rank feeds rank 0 first). Same bytes as the
  * ring, {@code α + (P−1)β·blockBytes} when links run in parallel, and no rank waits on a chain.
+ *
+ * <p>{@link ExchangePattern#HALVING} is AllReduce's; asked of AllGather it runs the ring.
  */
 public final class AllGather extends AbstractCollective {
   private final ExchangePattern pattern;
@@ -42,7 +44,7 @@ public final class AllGather extends AbstractCollective {
 
   public AllGather(final Communicator comm, final ExchangePattern pattern) {
     super(comm);
-    this.pattern = pattern;
+    this.pattern = pattern == ExchangePattern.HALVING ? ExchangePattern.RING : pattern;
     recvOps = new int[Math.max(1, ranks - 1)];
     sendOps = new int[Math.max(1, ranks - 1)];
   }

@@ -37,6 +37,20 @@ import java.lang.foreign.ValueLayout;
  * (tags 0 and 1; sends staggered r+1, r+2, …). Round 1 is posted once every round-0 operation has
  * completed, so no chunk is overwritten while a send of it is in flight.
  *
+ * <p><b>Large buffers, halving</b> ({@link ExchangePattern#HALVING}, P a power of two; other P run
+ * the ring): the segment both partners hold is halved at every reduce-scatter step, then the halves
+ * are gathered back in reverse.
+ *
+ * <pre>
+ *   reduce-scatter s = 0..L−1 (L = log2 P, d = P >> (s+1), partner r XOR d):
+ *     [lo, hi) → keep [lo, mid) if r AND d = 0, else [mid, hi);  send the other half;
+ *     recv the partner's copy of the kept half into tmp;  kept += tmp
+ *   all-gather     s = L−1..0: send the segment kept at step s;  recv the partner's in place
+ * </pre>
+ *
+ * (tags 0..2L−1). Each float is summed by one rank per step along a tree fixed by its index, and
+ * the owner's final sum is copied to everyone, so all ranks hold identical bits.
+ *
  * <p><b>Windows</b> ({@link #start(MemorySegment, int, int, int)}): floats {@code [from, to)} of a
  * {@code count}-float buffer, reduced with the algorithm and the chunks of the whole buffer, each
  * message cut to its chunk's part of the window and skipped (on both ends) where that part is
@@ -55,6 +69,12 @@ public final class AllReduce extends AbstractCollective {
   private final int maxBytes;
   private final ExchangePattern pattern;
   private final long slotBytes;
+  // HALVING: log2 P (0 where P is not a power of two), whether this instance halves, and the
+  // segment this rank holds before reduce-scatter step s (s = levels: the one it owns).
+  private final int levels;
+  private final boolean halving;
+  private final int[] segFrom;
+  private final int[] segTo;
   private final MemorySegment scratch;
   private final int[] ops;
   private int opCount;
@@ -73,13 +93,21 @@ public final class AllReduce extends AbstractCollective {
     this(comm, maxBytes, DEFAULT_SMALL_BYTES);
   }
 
+  /**
+   * With {@link ExchangePattern#reduceDefault} for the communicator's host and {@code maxBytes}.
+   */
   public AllReduce(final Communicator comm, final int maxBytes, final int smallBytes) {
-    this(comm, maxBytes, smallBytes, ExchangePattern.DEFAULT);
+    this(
+        comm,
+        maxBytes,
+        smallBytes,
+        ExchangePattern.reduceDefault(comm.oversubscribed(), comm.ranks(), maxBytes));
   }
 
   /**
-   * @param pattern of the large-buffer path; scratch is one chunk for {@link ExchangePattern#RING}
-   *     and P chunks (≈ maxBytes) for {@link ExchangePattern#DIRECT}
+   * @param pattern of the large-buffer path; scratch is one chunk for {@link ExchangePattern#RING},
+   *     P chunks (≈ maxBytes) for {@link ExchangePattern#DIRECT} and half of maxBytes for {@link
+   *     ExchangePattern#HALVING}
    */
   public AllReduce(
       final Communicator comm,
@@ -92,7 +120,14 @@ public final class AllReduce extends AbstractCollective {
     this.pattern = pattern;
     final long smallScratch = (long) Math.min(smallBytes, maxBytes) * ranks;
     this.slotBytes = ((long) maxBytes / Float.BYTES / Math.max(1, ranks) + 1) * Float.BYTES;
-    final long largeScratch = pattern == ExchangePattern.DIRECT ? slotBytes * ranks : slotBytes;
+    this.levels = Integer.bitCount(ranks) == 1 ? Integer.numberOfTrailingZeros(ranks) : 0;
+    this.halving = pattern == ExchangePattern.HALVING && levels > 0;
+    final long largeScratch =
+        pattern == ExchangePattern.DIRECT
+            ? slotBytes * ranks
+            : halving ? ((long) maxBytes / Float.BYTES / 2 + 1) * Float.BYTES : slotBytes;
+    this.segFrom = new int[levels + 1];
+    this.segTo = new int[levels + 1];
     this.scratch =
         LargePages.allocate(
             Arena.ofAuto(), Math.max(Float.BYTES, Math.max(smallScratch, largeScratch)), 64);
@@ -137,7 +172,9 @@ public final class AllReduce extends AbstractCollective {
         begin(
             small
                 ? "allreduce(one-round)"
-                : pattern == ExchangePattern.DIRECT ? "allreduce(direct)" : "allreduce(ring)");
+                : pattern == ExchangePattern.DIRECT
+                    ? "allreduce(direct)"
+                    : halving ? "allreduce(halving)" : "allreduce(ring)");
     this.data = data;
     this.count = count;
     this.from = from;
@@ -161,6 +198,10 @@ public final class AllReduce extends AbstractCollective {
     } else if (pattern == ExchangePattern.DIRECT) {
       step = 0;
       postDirectReduceScatter();
+    } else if (halving) {
+      step = 0;
+      halveSegments();
+      postHalvingStep();
     } else {
       step = 0;
       postRingStep();
@@ -254,6 +295,84 @@ public final class AllReduce extends AbstractCollective {
     return 1;
   }
 
+  /** The segments of the whole buffer this rank holds before each reduce-scatter step. */
+  private void halveSegments() {
+    segFrom[0] = 0;
+    segTo[0] = count;
+    for (int s = 0; s < levels; s++) {
+      final int mid = segFrom[s] + (segTo[s] - segFrom[s]) / 2;
+      final boolean lower = (rank & (ranks >> (s + 1))) == 0;
+      segFrom[s + 1] = lower ? segFrom[s] : mid;
+      segTo[s + 1] = lower ? mid : segTo[s];
+    }
+  }
+
+  /**
+   * Posts halving step {@code step}: reduce-scatter level s = step sends the half of segment s it
+   * gives up and receives the partner's copy of the half it keeps; all-gather (level s = 2L−1−step)
+   * sends the half it kept and receives the other in place. Parts outside the window are not sent
+   * (the partner computes the same empty part and skips the receive).
+   */
+  private void postHalvingStep() {
+    final boolean reduce = step < levels;
+    final int s = reduce ? step : 2 * levels - 1 - step;
+    final int partner = rank ^ (ranks >> (s + 1));
+    final int keepFrom = segFrom[s + 1];
+    final int keepTo = segTo[s + 1];
+    final boolean keptLower = keepFrom == segFrom[s];
+    final int otherFrom = keptLower ? keepTo : segFrom[s];
+    final int otherTo = keptLower ? segTo[s] : keepFrom;
+    final int sendFrom = Math.max(from, reduce ? otherFrom : keepFrom);
+    final int sendTo = Math.min(to, reduce ? otherTo : keepTo);
+    final int recvFrom = Math.max(from, reduce ? keepFrom : otherFrom);
+    final int recvTo = Math.min(to, reduce ? keepTo : otherTo);
+    sendOp =
+        sendTo <= sendFrom
+            ? NO_OP
+            : comm.postSend(
+                sequence(),
+                step,
+                partner,
+                data,
+                (long) sendFrom * Float.BYTES,
+                (sendTo - sendFrom) * Float.BYTES);
+    if (recvTo <= recvFrom) {
+      recvOp = NO_OP;
+    } else {
+      recvOp =
+          comm.postRecv(
+              sequence(),
+              step,
+              partner,
+              reduce ? scratch : data,
+              reduce ? 0 : (long) recvFrom * Float.BYTES,
+              (recvTo - recvFrom) * Float.BYTES);
+    }
+  }
+
+  private int doHalvingWork() {
+    int work = 0;
+    while (!finished && done(sendOp) && done(recvOp)) {
+      if (step < levels) {
+        final int lo = Math.max(from, segFrom[step + 1]);
+        final int hi = Math.min(to, segTo[step + 1]);
+        for (int i = lo; i < hi; i++) {
+          data.setAtIndex(F, i, data.getAtIndex(F, i) + scratch.getAtIndex(F, i - lo));
+        }
+      }
+      release(sendOp);
+      release(recvOp);
+      step++;
+      work++;
+      if (step == 2 * levels) {
+        finished = true;
+      } else {
+        postHalvingStep();
+      }
+    }
+    return work;
+  }
+
   /** First float of chunk {@code c}'s part of the window. */
   private long chunkFrom(final int c) {
     final int m = Math.floorMod(c, ranks);
@@ -328,6 +447,9 @@ public final class AllReduce extends AbstractCollective {
     }
     if (pattern == ExchangePattern.DIRECT) {
       return doDirectWork();
+    }
+    if (halving) {
+      return doHalvingWork();
     }
     int work = 0;
     while (!finished && done(sendOp) && done(recvOp)) {

@@ -56,7 +56,7 @@ public final class BenchReport {
       final boolean oversubscribed,
       final long termLength) {
     this.spec = spec;
-    this.algorithm = spec.op().algorithm(spec.patternFor(oversubscribed));
+    this.algorithm = spec.algorithmFor(oversubscribed, ranks);
     this.transport = transport;
     this.ranks = ranks;
     this.idleStrategy = idleStrategy;

@@ -68,19 +68,43 @@ public record BenchSpec(
    * not outnumber its cores; null for the scans.
    */
   public ExchangePattern patternFor(final boolean oversubscribed) {
+    return patternFor(oversubscribed, 1, maxBytes);
+  }
+
+  /** {@link #patternFor(boolean)} for {@code ranks} ranks and one size of the sweep. */
+  public ExchangePattern patternFor(
+      final boolean oversubscribed, final int ranks, final long bytes) {
     return switch (op) {
       case ALLGATHER_RAW ->
           pattern != null ? pattern : ExchangePattern.gatherDefault(oversubscribed);
-      case ALLREDUCE -> pattern != null ? pattern : ExchangePattern.DEFAULT;
+      case ALLREDUCE ->
+          pattern != null ? pattern : ExchangePattern.reduceDefault(oversubscribed, ranks, bytes);
       default -> null;
     };
   }
 
-  /** {@code ring} or {@code direct}; anything else (the CLI allows only "auto") is null. */
+  /**
+   * The algorithm reported for the sweep: {@link BenchOp#algorithm} of its pattern, or, where the
+   * default AllReduce halves its smaller sizes, the rule.
+   */
+  public String algorithmFor(final boolean oversubscribed, final int ranks) {
+    if (op == BenchOp.ALLREDUCE
+        && pattern == null
+        && ExchangePattern.reduceDefault(oversubscribed, ranks, 0) == ExchangePattern.HALVING) {
+      return "one-round<=64KiB,halving<=1MiB,ring";
+    }
+    return op.algorithm(patternFor(oversubscribed, ranks, maxBytes));
+  }
+
+  /**
+   * {@code ring}, {@code direct} or {@code halving}; anything else (the CLI allows only "auto") is
+   * null.
+   */
   public static ExchangePattern parsePattern(final String name) {
     return switch (name) {
       case "ring" -> ExchangePattern.RING;
       case "direct" -> ExchangePattern.DIRECT;
+      case "halving" -> ExchangePattern.HALVING;
       default -> null;
     };
   }

@@ -260,7 +260,7 @@ public final class BenchWorkload {
     final MemorySegment recv =
         LargePages.allocate(arena, op == BenchOp.ALLGATHER_RAW ? (long) bytes * ranks : bytes, 64);
     fillValues(send, count); // an exchange's input is its own: written once
-    final ExchangePattern pattern = spec.patternFor(comm.oversubscribed());
+    final ExchangePattern pattern = spec.patternFor(comm.oversubscribed(), ranks, bytes);
     return switch (op) {
       case RING -> {
         final RingExchange ring = new RingExchange(comm);

@@ -81,5 +81,11 @@ class BenchWorkloadTest {
     assertNull(spec(BenchOp.ALLSCAN, 4, 4, 0, 0).patternFor(true));
     assertEquals("zeco-allscan", BenchOp.ALLSCAN.algorithm(null));
     assertNull(BenchSpec.parsePattern("auto"));
+    assertEquals(ExchangePattern.HALVING, BenchSpec.parsePattern("halving"));
+    assertEquals(ExchangePattern.HALVING, reduce.patternFor(true, 8, 256 * KIB));
+    assertEquals(ExchangePattern.RING, reduce.patternFor(true, 8, 4096 * KIB));
+    assertEquals(ExchangePattern.RING, reduce.patternFor(false, 8, 256 * KIB));
+    assertEquals("one-round<=64KiB,halving<=1MiB,ring", reduce.algorithmFor(true, 8));
+    assertEquals("one-round<=64KiB,ring", reduce.algorithmFor(true, 4));
   }
 }

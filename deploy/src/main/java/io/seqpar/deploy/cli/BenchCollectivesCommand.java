@@ -123,9 +123,11 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
       defaultValue = "auto",
       paramLabel = "P",
       description =
-          "AllGather/AllReduce exchange pattern: ring, direct, or auto = each collective's"
-              + " default (AllGather: direct when ranks outnumber cores, else ring; AllReduce:"
-              + " ring) (default: ${DEFAULT-VALUE}).")
+          "AllGather/AllReduce exchange pattern: ring, direct, halving (AllReduce, power-of-two"
+              + " ranks; AllGather runs the ring), or auto = each collective's default"
+              + " (AllGather: direct when ranks outnumber cores, else ring; AllReduce: halving up"
+              + " to 1 MiB when ranks outnumber cores and are a power of two >= 8, else ring)"
+              + " (default: ${DEFAULT-VALUE}).")
   String pattern;
 
   @Option(
@@ -238,8 +240,8 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
     if (jitWarmup < 0 || jitWarmup > 1_000_000) {
       throw bad("--jit-warmup", jitWarmup, "0..1000000");
     }
-    if (!List.of("ring", "direct", "auto").contains(pattern)) {
-      throw bad("--pattern", pattern, "ring|direct|auto");
+    if (!List.of("ring", "direct", "halving", "auto").contains(pattern)) {
+      throw bad("--pattern", pattern, "ring|direct|halving|auto");
     }
     resolvedTermLength =
         termLength.equalsIgnoreCase("auto")
