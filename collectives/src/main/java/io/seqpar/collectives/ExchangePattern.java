@@ -17,17 +17,17 @@ public enum ExchangePattern {
    * to the chunk owners, who sum in rank order, then one all-gather round). One or two rounds
    * whatever P is, so a rank makes progress whenever it is scheduled instead of waiting for its
    * ring neighbour to be. AllGather's default where ranks outnumber cores ({@link #gatherDefault});
-   * AllReduce keeps the ring (docs/PERFORMANCE.md, "Collectives").
+   * AllReduce uses it only on request (docs/PERFORMANCE.md, "Collectives").
    */
   DIRECT,
 
   /**
    * Recursive halving, then doubling (AllReduce; power-of-two P): log2 P reduce-scatter steps with
    * the partner at distance P/2, P/4, …, 1, each trading half of the segment both still hold, then
-   * log2 P all-gather steps back. The ring's bytes in 2·log2 P pairwise steps instead of 2(P − 1);
-   * what Open MPI's vader runs for AllReduce at P = 8, 256 KiB. With ranks sharing cores every step
-   * costs context switches, so fewer steps pay while buffers are small ({@link #reduceDefault}).
-   * Other P, and AllGather, run the ring.
+   * log2 P all-gather steps back. The ring's bytes in 2·log2 P pairwise steps instead of 2(P − 1)
+   * (Open MPI's vader made 6 single copies per rank and call at P = 8, 256 KiB: as many steps).
+   * With ranks sharing cores every step costs context switches, so fewer steps pay while buffers
+   * are small ({@link #reduceDefault}). Other P, and AllGather, run the ring.
    */
   HALVING;
 

@@ -350,29 +350,6 @@ public final class AllReduce extends AbstractCollective {
     }
   }
 
-  private int doHalvingWork() {
-    int work = 0;
-    while (!finished && done(sendOp) && done(recvOp)) {
-      if (step < levels) {
-        final int lo = Math.max(from, segFrom[step + 1]);
-        final int hi = Math.min(to, segTo[step + 1]);
-        for (int i = lo; i < hi; i++) {
-          data.setAtIndex(F, i, data.getAtIndex(F, i) + scratch.getAtIndex(F, i - lo));
-        }
-      }
-      release(sendOp);
-      release(recvOp);
-      step++;
-      work++;
-      if (step == 2 * levels) {
-        finished = true;
-      } else {
-        postHalvingStep();
-      }
-    }
-    return work;
-  }
-
   /** First float of chunk {@code c}'s part of the window. */
   private long chunkFrom(final int c) {
     final int m = Math.floorMod(c, ranks);
@@ -448,31 +425,46 @@ public final class AllReduce extends AbstractCollective {
     if (pattern == ExchangePattern.DIRECT) {
       return doDirectWork();
     }
-    if (halving) {
-      return doHalvingWork();
-    }
     int work = 0;
+    final int reduceSteps = halving ? levels : ranks - 1;
     while (!finished && done(sendOp) && done(recvOp)) {
-      if (step < ranks - 1) {
-        final int c = rank - step - 1;
-        final long base = chunkFrom(c);
-        final int n = chunkFloats(c);
-        for (int i = 0; i < n; i++) {
-          final long idx = base + i;
-          data.setAtIndex(F, idx, data.getAtIndex(F, idx) + scratch.getAtIndex(F, i));
-        }
+      if (step < reduceSteps) {
+        addReceivedPart();
       }
       release(sendOp);
       release(recvOp);
       step++;
       work++;
-      if (step == 2 * (ranks - 1)) {
+      if (step == 2 * reduceSteps) {
         finished = true;
+      } else if (halving) {
+        postHalvingStep();
       } else {
         postRingStep();
       }
     }
     return work;
+  }
+
+  /**
+   * Reduce-scatter step {@code step} received the peer's copy of the part this rank sums into
+   * scratch: the ring's chunk r−step−1, or the half halving keeps at this step; add it in place.
+   */
+  private void addReceivedPart() {
+    final long base;
+    final int n;
+    if (halving) {
+      base = Math.max(from, segFrom[step + 1]);
+      n = (int) Math.max(0, Math.min(to, segTo[step + 1]) - base);
+    } else {
+      final int c = rank - step - 1;
+      base = chunkFrom(c);
+      n = chunkFloats(c);
+    }
+    for (int i = 0; i < n; i++) {
+      final long idx = base + i;
+      data.setAtIndex(F, idx, data.getAtIndex(F, idx) + scratch.getAtIndex(F, i));
+    }
   }
 
   private void sumInRankOrder() {
