@@ -64,14 +64,9 @@ public record BenchSpec(
   }
 
   /**
-   * The exchange pattern the op runs with on a host whose ranks do ({@code oversubscribed}) or do
-   * not outnumber its cores; null for the scans.
+   * The exchange pattern the op runs with at {@code bytes} per rank, for {@code ranks} ranks on a
+   * host whose ranks do ({@code oversubscribed}) or do not outnumber its cores; null for the scans.
    */
-  public ExchangePattern patternFor(final boolean oversubscribed) {
-    return patternFor(oversubscribed, 1, maxBytes);
-  }
-
-  /** {@link #patternFor(boolean)} for {@code ranks} ranks and one size of the sweep. */
   public ExchangePattern patternFor(
       final boolean oversubscribed, final int ranks, final long bytes) {
     return switch (op) {
@@ -91,7 +86,10 @@ public record BenchSpec(
     if (op == BenchOp.ALLREDUCE
         && pattern == null
         && ExchangePattern.reduceDefault(oversubscribed, ranks, 0) == ExchangePattern.HALVING) {
-      return "one-round<=64KiB,halving<=1MiB,ring";
+      return op.algorithm(ExchangePattern.HALVING)
+          + "<="
+          + (ExchangePattern.HALVING_MAX_BYTES >> 20)
+          + "MiB,ring";
     }
     return op.algorithm(patternFor(oversubscribed, ranks, maxBytes));
   }

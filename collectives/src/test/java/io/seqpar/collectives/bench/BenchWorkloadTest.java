@@ -69,16 +69,17 @@ class BenchWorkloadTest {
   @Test
   void exchangePatternAndReportedAlgorithmFollowTheDefaultsUnlessForced() {
     final BenchSpec gather = spec(BenchOp.ALLGATHER_RAW, 4 * KIB, 4 * KIB, 0, 0);
-    assertEquals(ExchangePattern.DIRECT, gather.patternFor(true));
-    assertEquals(ExchangePattern.RING, gather.patternFor(false));
-    assertEquals("direct", BenchOp.ALLGATHER_RAW.algorithm(gather.patternFor(true)));
+    assertEquals(ExchangePattern.DIRECT, gather.patternFor(true, 4, 4 * KIB));
+    assertEquals(ExchangePattern.RING, gather.patternFor(false, 4, 4 * KIB));
+    assertEquals("direct", BenchOp.ALLGATHER_RAW.algorithm(gather.patternFor(true, 4, 4 * KIB)));
     final BenchSpec reduce = spec(BenchOp.ALLREDUCE, 4 * KIB, 4 * KIB, 0, 0);
-    assertEquals(ExchangePattern.RING, reduce.patternFor(true));
-    assertEquals("one-round<=64KiB,ring", BenchOp.ALLREDUCE.algorithm(reduce.patternFor(true)));
+    assertEquals(ExchangePattern.RING, reduce.patternFor(true, 4, 4 * KIB));
+    assertEquals(
+        "one-round<=64KiB,ring", BenchOp.ALLREDUCE.algorithm(reduce.patternFor(true, 4, 4 * KIB)));
     final BenchSpec forced =
         new BenchSpec(BenchOp.ALLGATHER_RAW, 4, 4, 2, 1, 1, 0, 0, ExchangePattern.RING);
-    assertEquals(ExchangePattern.RING, forced.patternFor(true));
-    assertNull(spec(BenchOp.ALLSCAN, 4, 4, 0, 0).patternFor(true));
+    assertEquals(ExchangePattern.RING, forced.patternFor(true, 4, 4));
+    assertNull(spec(BenchOp.ALLSCAN, 4, 4, 0, 0).patternFor(true, 4, 4));
     assertEquals("zeco-allscan", BenchOp.ALLSCAN.algorithm(null));
     assertNull(BenchSpec.parsePattern("auto"));
     assertEquals(ExchangePattern.HALVING, BenchSpec.parsePattern("halving"));
