@@ -17,8 +17,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Steady state allocates nothing: after warm-up, a loop of All-Scan (fwd and bwd), ring exchange,
- * AllReduce (ring and direct) and direct AllGather on each rank's thread is measured with the
- * thread allocation counter.
+ * AllReduce (ring, direct and halving) and direct AllGather on each rank's thread is measured with
+ * the thread allocation counter. Halving needs a power-of-two P (at P = 3 it runs the ring), so
+ * the rows with 4 ranks are the ones that measure it.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class HotPathAllocationTest {
@@ -36,18 +37,23 @@ class HotPathAllocationTest {
    * {@code shared} the scan's buffers lie in shared windows, so its middle rank's hops go as
    * combine descriptors the next rank computes from.
    */
-  @ParameterizedTest(name = "{0} singleCopyMinBytes={1} shared={2}")
+  @ParameterizedTest(name = "{0} P={1} singleCopyMinBytes={2} shared={3}")
   @CsvSource({
-    "INMEM, 2147483647, false",
-    "IPC, 2147483647, false",
-    "IPC, 1024, false",
-    "IPC, 1024, true"
+    "INMEM, 3, 2147483647, false",
+    "IPC, 3, 2147483647, false",
+    "IPC, 3, 1024, false",
+    "IPC, 3, 1024, true",
+    "INMEM, 4, 2147483647, false",
+    "IPC, 4, 1024, false"
   })
   void steadyStateCollectivesDoNotAllocate(
-      final RankGroup.Kind kind, final int singleCopyMinBytes, final boolean shared)
+      final RankGroup.Kind kind,
+      final int ranks,
+      final int singleCopyMinBytes,
+      final boolean shared)
       throws Exception {
     final ScanShape shape = new ScanShape(2, 16, 32);
-    try (RankGroup g = RankGroup.create(kind, 3, TimeUnit.SECONDS.toNanos(60))) {
+    try (RankGroup g = RankGroup.create(kind, ranks, TimeUnit.SECONDS.toNanos(60))) {
       final List<Long> allocated =
           g.run(
               (rank, unused) -> {
@@ -76,8 +82,10 @@ class HotPathAllocationTest {
                 final AllReduce allReduce = new AllReduce(comm, shape.stateBytes(), 1024);
                 final AllReduce direct =
                     new AllReduce(comm, shape.stateBytes(), 1024, ExchangePattern.DIRECT);
+                final AllReduce halving =
+                    new AllReduce(comm, shape.stateBytes(), 1024, ExchangePattern.HALVING);
                 final AllGather gather = new AllGather(comm, ExchangePattern.DIRECT);
-                final MemorySegment gathered = arena.allocate(3L * shape.stateBytes(), 64);
+                final MemorySegment gathered = arena.allocate((long) ranks * shape.stateBytes(), 64);
                 long before = 0;
                 for (int i = 0; i < WARMUP + MEASURED; i++) {
                   if (i == WARMUP) {
@@ -90,6 +98,8 @@ class HotPathAllocationTest {
                   allReduce.await();
                   direct.start(recv, shape.stateBytes() / 4);
                   direct.await();
+                  halving.start(recv, shape.stateBytes() / 4);
+                  halving.await();
                   gather.start(st, gathered, shape.stateBytes());
                   gather.await();
                 }
@@ -123,7 +133,7 @@ class HotPathAllocationTest {
                 + allocated.get(r)
                 + " bytes in "
                 + MEASURED
-                + " iterations (6 collectives each)");
+                + " iterations (7 collectives each)");
       }
     }
   }
