@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Steady state allocates nothing: after warm-up, a loop of All-Scan (fwd and bwd), ring exchange,
  * AllReduce (ring, direct and halving) and direct AllGather on each rank's thread is measured with
- * the thread allocation counter. Halving needs a power-of-two P (at P = 3 it runs the ring), so
- * the rows with 4 ranks are the ones that measure it.
+ * the thread allocation counter. Halving needs a power-of-two P (at P = 3 it runs the ring), so the
+ * rows with 4 ranks are the ones that measure it.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class HotPathAllocationTest {
@@ -85,7 +85,8 @@ class HotPathAllocationTest {
                 final AllReduce halving =
                     new AllReduce(comm, shape.stateBytes(), 1024, ExchangePattern.HALVING);
                 final AllGather gather = new AllGather(comm, ExchangePattern.DIRECT);
-                final MemorySegment gathered = arena.allocate((long) ranks * shape.stateBytes(), 64);
+                final MemorySegment gathered =
+                    arena.allocate((long) ranks * shape.stateBytes(), 64);
                 long before = 0;
                 for (int i = 0; i < WARMUP + MEASURED; i++) {
                   if (i == WARMUP) {

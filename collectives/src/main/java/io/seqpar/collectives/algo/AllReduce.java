@@ -3,10 +3,10 @@ package io.seqpar.collectives.algo;
 import io.seqpar.collectives.AbstractCollective;
 import io.seqpar.collectives.Communicator;
 import io.seqpar.collectives.ExchangePattern;
+import io.seqpar.tensor.FloatSums;
 import io.seqpar.tensor.LargePages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * In-place float32 sum AllReduce; every rank ends with bit-identical results.
@@ -62,7 +62,6 @@ public final class AllReduce extends AbstractCollective {
   /** Default threshold between the one-round and the ring algorithm. */
   public static final int DEFAULT_SMALL_BYTES = 64 * 1024;
 
-  private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
   private static final int NO_OP = -1;
 
   private final int smallBytes;
@@ -230,15 +229,8 @@ public final class AllReduce extends AbstractCollective {
   /** Own chunk = x_0 + … + x_{P−1} in rank order (own data for x_r, scratch slots for the rest). */
   private void sumOwnChunk() {
     final long base = chunkFrom(rank);
-    final int n = chunkFloats(rank);
-    final long slotFloats = slotBytes / Float.BYTES;
-    for (int i = 0; i < n; i++) {
-      float acc = rank == 0 ? data.getAtIndex(F, base + i) : scratch.getAtIndex(F, i);
-      for (int q = 1; q < ranks; q++) {
-        acc += q == rank ? data.getAtIndex(F, base + i) : scratch.getAtIndex(F, q * slotFloats + i);
-      }
-      data.setAtIndex(F, base + i, acc);
-    }
+    FloatSums.sumInRankOrder(
+        data, base, data, base, rank, scratch, slotBytes / Float.BYTES, ranks, chunkFloats(rank));
   }
 
   /** Round 1 of the direct path: own reduced chunk to everyone, chunk q from q in place. */
@@ -461,24 +453,13 @@ public final class AllReduce extends AbstractCollective {
       base = chunkFrom(c);
       n = chunkFloats(c);
     }
-    for (int i = 0; i < n; i++) {
-      final long idx = base + i;
-      data.setAtIndex(F, idx, data.getAtIndex(F, idx) + scratch.getAtIndex(F, i));
-    }
+    FloatSums.addInto(data, base, scratch, 0, n);
   }
 
+  /** x_0 + x_1 + … in rank order on every rank: own window from data, the others' from scratch. */
   private void sumInRankOrder() {
-    // Own window into its slot, then acc = x_0 + x_1 + ... in rank order on every rank.
     final int n = to - from;
-    final long bytes = (long) n * Float.BYTES;
-    MemorySegment.copy(data, (long) from * Float.BYTES, scratch, rank * bytes, bytes);
-    for (int i = 0; i < n; i++) {
-      float acc = scratch.getAtIndex(F, i);
-      for (int q = 1; q < ranks; q++) {
-        acc += scratch.getAtIndex(F, (long) q * n + i);
-      }
-      data.setAtIndex(F, from + i, acc);
-    }
+    FloatSums.sumInRankOrder(data, from, data, from, rank, scratch, n, ranks, n);
   }
 
   @Override

@@ -2,10 +2,10 @@ package io.seqpar.collectives.algo;
 
 import io.seqpar.collectives.AbstractCollective;
 import io.seqpar.collectives.Communicator;
+import io.seqpar.tensor.FloatSums;
 import io.seqpar.tensor.LargePages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Ring float32 sum ReduceScatter, in place: every rank contributes P blocks of {@code blockFloats}
@@ -25,7 +25,6 @@ import java.lang.foreign.ValueLayout;
  * differs per block (it follows the ring), so results are not bit-identical to a rank-order sum.
  */
 public final class ReduceScatter extends AbstractCollective {
-  private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
   private final int maxBlockFloats;
   private final MemorySegment scratch;
@@ -90,9 +89,7 @@ public final class ReduceScatter extends AbstractCollective {
     while (!finished && comm.isComplete(sendOp) && comm.isComplete(recvOp)) {
       // block r−s−2 += what r−1 accumulated for it
       final long base = blockOffsetBytes(rank - step - 2) / Float.BYTES;
-      for (int i = 0; i < blockFloats; i++) {
-        data.setAtIndex(F, base + i, data.getAtIndex(F, base + i) + scratch.getAtIndex(F, i));
-      }
+      FloatSums.addInto(data, base, scratch, 0, blockFloats);
       comm.release(sendOp);
       comm.release(recvOp);
       sendOp = -1;
