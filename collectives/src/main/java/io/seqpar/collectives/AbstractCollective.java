@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Between start and await the caller may compute; calling {@link #poll()} now and then from that
  * computation keeps the pipeline moving (All-Scan forwards blocks only while polled).
  */
-public abstract class AbstractCollective {
+public abstract class AbstractCollective implements Communicator.LocalWait {
   protected final Communicator comm;
   protected final int rank;
   protected final int ranks;
@@ -69,6 +69,26 @@ public abstract class AbstractCollective {
     stats.statesReceived += n;
   }
 
+  /**
+   * For collectives that wait on shared memory: whether a poll would make progress now. Those that
+   * wait only on posted operations (the default) return false.
+   */
+  @Override
+  public boolean hasLocalWork() {
+    return false;
+  }
+
+  /** The rank a shared-memory wait is on, {@link #ANY_RANK}, or −1 (waits on posted operations). */
+  @Override
+  public int awaitedRank() {
+    return -1;
+  }
+
+  @Override
+  public String awaited() {
+    return "posted operations";
+  }
+
   /** Advances local work (combine, forward); returns a work count. */
   protected abstract int doWork();
 
@@ -118,7 +138,7 @@ public abstract class AbstractCollective {
           finish();
           return;
         }
-        comm.idleOrFail(work, opName, seq, startNs, deadline);
+        comm.idleOrFail(work, opName, seq, startNs, deadline, this);
       }
     } catch (final PeerLostException e) {
       active = false;

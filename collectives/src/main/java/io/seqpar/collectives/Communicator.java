@@ -152,6 +152,7 @@ public final class Communicator implements AutoCloseable {
   private int faultBlamed;
   private int faultKind;
   private long nextSequence;
+  private int groupMemories;
   private boolean closed;
 
   public Communicator(final Transport transport, final CollectiveContext ctx) {
@@ -295,6 +296,45 @@ public final class Communicator implements AutoCloseable {
     final int op = post(true, seq, tagValue, dst, src, offset, len);
     sendQueue(dst)[sendTail[dst]++ & mask] = op;
     return op;
+  }
+
+  /**
+   * What a collective that waits on shared memory rather than on posted operations tells the wait
+   * loop: whether a poll of it would make progress now (checked after announcing a doorbell sleep,
+   * so a peer's ring is never missed), and whom it waits on (for loss checks and error messages).
+   */
+  public interface LocalWait {
+    /** A rank this call waits on no matter which (any lost peer fails the call). */
+    int ANY_RANK = -2;
+
+    /** Whether the collective has work a poll would do now. */
+    boolean hasLocalWork();
+
+    /** The rank waited on, {@link #ANY_RANK}, or −1 when the wait is on posted operations. */
+    int awaitedRank();
+
+    /** What is awaited, for the timeout message (called only when failing). */
+    String awaited();
+  }
+
+  /**
+   * The next group memory of {@code kind} ({@link Transport#groupMemory}), or null when the
+   * transport has none. The k-th call on every rank names the same memory, so ranks must create the
+   * collectives that use it in the same order (as they must call collectives in the same order).
+   */
+  public MemorySegment groupMemory(final String kind, final long bytes) {
+    return transport.groupMemory(kind + "-" + groupMemories++, bytes);
+  }
+
+  /** Wakes every peer asleep on its doorbell (a collective in shared memory finished a phase). */
+  public void ringAll() {
+    if (doorbell != null) {
+      for (int p = 0; p < ranks; p++) {
+        if (p != rank) {
+          doorbell.ring(p);
+        }
+      }
+    }
   }
 
   /**
@@ -945,6 +985,17 @@ public final class Communicator implements AutoCloseable {
       final long seq,
       final long startNs,
       final long deadlineNs) {
+    idleOrFail(work, opName, seq, startNs, deadlineNs, null);
+  }
+
+  /** As above, for a collective that also waits on shared memory ({@code local}, may be null). */
+  public void idleOrFail(
+      final int work,
+      final String opName,
+      final long seq,
+      final long startNs,
+      final long deadlineNs,
+      final LocalWait local) {
     if (work > 0) {
       idle.reset();
       idleRounds = 0;
@@ -975,8 +1026,29 @@ public final class Communicator implements AutoCloseable {
                 + ")");
       }
     }
+    final int awaited = local == null ? -1 : local.awaitedRank();
+    for (int p = 0; p < ranks && awaited != -1; p++) {
+      if (p != rank && (awaited == p || awaited == LocalWait.ANY_RANK) && transport.isPeerLost(p)) {
+        announceFault(p, FAULT_LOST);
+        throw new PeerLostException(
+            opName
+                + ": rank="
+                + rank
+                + " lost rank="
+                + p
+                + " after "
+                + TimeUnit.NANOSECONDS.toMillis(now - startNs)
+                + " ms waiting for "
+                + local.awaited()
+                + " (seq="
+                + seq
+                + " epoch="
+                + ctx.epoch()
+                + ")");
+      }
+    }
     if (now - deadlineNs > 0) {
-      final int waitedOn = waitingOnRank();
+      final int waitedOn = awaited >= 0 ? awaited : waitingOnRank();
       if (waitedOn >= 0) {
         announceFault(waitedOn, FAULT_TIMED_OUT);
       }
@@ -987,7 +1059,7 @@ public final class Communicator implements AutoCloseable {
               + " waited "
               + TimeUnit.NANOSECONDS.toMillis(now - startNs)
               + " ms for "
-              + describeWaitingOn()
+              + (awaited != -1 ? local.awaited() : describeWaitingOn())
               + " (seq="
               + seq
               + " epoch="
@@ -1008,7 +1080,7 @@ public final class Communicator implements AutoCloseable {
               + ")");
     }
     if (doorbell != null && ++idleRounds > idleRoundsBeforeDoorbell && !sendsPending()) {
-      sleepOnDoorbell();
+      sleepOnDoorbell(local);
       return;
     }
     idle.idle();
@@ -1027,11 +1099,14 @@ public final class Communicator implements AutoCloseable {
     return false;
   }
 
-  /** Announce, poll once more (a frame may have landed meanwhile), then sleep until rung. */
-  private void sleepOnDoorbell() {
+  /**
+   * Announce, poll once more (a frame may have landed, or shared memory moved on, meanwhile), then
+   * sleep until rung.
+   */
+  private void sleepOnDoorbell(final LocalWait local) {
     final int seen = doorbell.prepare(rank);
     try {
-      if (progress() == 0) {
+      if (progress() == 0 && (local == null || !local.hasLocalWork())) {
         counters[CollectiveCounter.DOORBELL_SLEEPS.ordinal()]++;
         doorbell.await(rank, seen, DOORBELL_TIMEOUT_NS);
       }

@@ -17,9 +17,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Steady state allocates nothing: after warm-up, a loop of All-Scan (fwd and bwd), ring exchange,
- * AllReduce (ring, direct and halving) and direct AllGather on each rank's thread is measured with
- * the thread allocation counter. Halving needs a power-of-two P (at P = 3 it runs the ring), so the
- * rows with 4 ranks are the ones that measure it.
+ * AllReduce (ring, direct, halving and shared) and direct AllGather on each rank's thread is
+ * measured with the thread allocation counter. Halving needs a power-of-two P (at P = 3 it runs the
+ * ring), so the rows with 4 ranks are the ones that measure it.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class HotPathAllocationTest {
@@ -84,6 +84,8 @@ class HotPathAllocationTest {
                     new AllReduce(comm, shape.stateBytes(), 1024, ExchangePattern.DIRECT);
                 final AllReduce halving =
                     new AllReduce(comm, shape.stateBytes(), 1024, ExchangePattern.HALVING);
+                final AllReduce sharedReduce =
+                    new AllReduce(comm, shape.stateBytes(), 1024, ExchangePattern.SHARED);
                 final AllGather gather = new AllGather(comm, ExchangePattern.DIRECT);
                 final MemorySegment gathered =
                     arena.allocate((long) ranks * shape.stateBytes(), 64);
@@ -101,10 +103,17 @@ class HotPathAllocationTest {
                   direct.await();
                   halving.start(recv, shape.stateBytes() / 4);
                   halving.await();
+                  sharedReduce.start(recv, shape.stateBytes() / 4);
+                  sharedReduce.await();
                   gather.start(st, gathered, shape.stateBytes());
                   gather.await();
                 }
                 final long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+                if (kind == RankGroup.Kind.IPC
+                    && sharedReduce.pattern() != ExchangePattern.SHARED) {
+                  throw new AssertionError(
+                      "shared staging not used over IPC: " + sharedReduce.pattern());
+                }
                 if (singleCopyMinBytes < Integer.MAX_VALUE
                     && SingleCopyTest.crossProcessReadsAllowed()
                     && comm.counter(CollectiveCounter.SINGLE_COPY_RECEIVED) < MEASURED) {
@@ -134,7 +143,7 @@ class HotPathAllocationTest {
                 + allocated.get(r)
                 + " bytes in "
                 + MEASURED
-                + " iterations (7 collectives each)");
+                + " iterations (8 collectives each)");
       }
     }
   }

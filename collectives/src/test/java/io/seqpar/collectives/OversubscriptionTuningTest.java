@@ -18,13 +18,20 @@ class OversubscriptionTuningTest {
   private static final int CORES = Runtime.getRuntime().availableProcessors();
 
   @Test
-  void allReduceHalvesOnlySmallBuffersOfPowerOfTwoGroupsThatOutnumberTheCores() {
-    assertEquals(ExchangePattern.HALVING, ExchangePattern.reduceDefault(true, 8, 256 << 10));
-    assertEquals(ExchangePattern.HALVING, ExchangePattern.reduceDefault(true, 16, 1 << 20));
-    assertEquals(ExchangePattern.RING, ExchangePattern.reduceDefault(true, 8, (1 << 20) + 4));
-    assertEquals(ExchangePattern.RING, ExchangePattern.reduceDefault(true, 4, 256 << 10));
-    assertEquals(ExchangePattern.RING, ExchangePattern.reduceDefault(true, 12, 256 << 10));
+  void allReduceSharesMemoryWhereRanksOutnumberCoresAndHalvesOnlyBeyondThat() {
+    assertEquals(ExchangePattern.SHARED, ExchangePattern.reduceDefault(true, 8, 4 << 20));
+    assertEquals(ExchangePattern.SHARED, ExchangePattern.reduceDefault(true, 4, 256 << 10));
+    assertEquals(ExchangePattern.SHARED, ExchangePattern.reduceDefault(true, 3, 4));
+    assertEquals(ExchangePattern.RING, ExchangePattern.reduceDefault(true, 8, (4 << 20) + 4));
+    assertEquals(ExchangePattern.RING, ExchangePattern.reduceDefault(true, 4, (256 << 10) + 4));
     assertEquals(ExchangePattern.RING, ExchangePattern.reduceDefault(false, 8, 256 << 10));
+    assertEquals(ExchangePattern.HALVING, ExchangePattern.reduceMessageDefault(true, 8, 256 << 10));
+    assertEquals(ExchangePattern.HALVING, ExchangePattern.reduceMessageDefault(true, 16, 1 << 20));
+    assertEquals(
+        ExchangePattern.RING, ExchangePattern.reduceMessageDefault(true, 8, (1 << 20) + 4));
+    assertEquals(ExchangePattern.RING, ExchangePattern.reduceMessageDefault(true, 4, 256 << 10));
+    assertEquals(ExchangePattern.RING, ExchangePattern.reduceMessageDefault(true, 12, 256 << 10));
+    assertEquals(ExchangePattern.RING, ExchangePattern.reduceMessageDefault(false, 8, 256 << 10));
   }
 
   @Test
@@ -65,10 +72,14 @@ class OversubscriptionTuningTest {
       final ScanShape shape = new ScanShape(1, 4096, 256);
       assertEquals(16, new AllScan(alone, shape, 0).blocks());
       assertEquals(8, new AllScan(crowded, shape, 0).blocks());
-      // AllGather goes direct where ranks outnumber cores; AllReduce keeps the ring.
+      // AllGather goes direct where ranks outnumber cores. AllReduce would share memory, but an
+      // in-memory transport has none: it falls back to the ring (P = 2 is not a power of two >= 8).
       assertEquals(ExchangePattern.RING, new AllGather(alone).pattern());
       assertEquals(ExchangePattern.DIRECT, new AllGather(crowded).pattern());
       assertEquals(ExchangePattern.RING, new AllReduce(crowded, 1 << 20).pattern());
+      assertEquals(ExchangePattern.RING, new AllReduce(crowded, 64 << 10).pattern());
+      assertEquals(
+          ExchangePattern.DIRECT, new AllGather(crowded, ExchangePattern.SHARED).pattern());
     }
     final IllegalArgumentException bad =
         assertThrows(

@@ -18,9 +18,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Real processes: SIGKILL one rank in the middle of a stream of All-Scans; every surviving rank
- * must throw within the collective deadline + 1 s, naming the op, a rank, the elapsed time and the
- * epoch. No child outlives the test, and the killed UDP rank's driver directory is removed.
+ * Real processes: SIGKILL one rank in the middle of a stream of All-Scans (or of AllReduces through
+ * shared staging, which wait on memory rather than messages); every surviving rank must throw
+ * within the collective deadline + 1 s, naming the op, a rank, the elapsed time and the epoch. No
+ * child outlives the test, and the killed UDP rank's driver directory is removed.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class ProcessFaultTest {
@@ -30,10 +31,12 @@ class ProcessFaultTest {
   private static final long EPOCH = 7;
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"ipc", "udp", "ipc-single-copy", "ipc-combine"})
+  @ValueSource(strings = {"ipc", "udp", "ipc-single-copy", "ipc-combine", "ipc-allreduce-shared"})
   void killedRankMakesEverySurvivorThrowWithinTheDeadline(final String variant) throws Exception {
     // ipc-single-copy: 64 KiB blocks, sent as descriptors the receiver copies from the sender.
     // ipc-combine: the same blocks in shared windows, combined by the receiver out of them.
+    // ipc-allreduce-shared: AllReduces through the staging area the ranks share (no messages).
+    final boolean allReduce = variant.equals("ipc-allreduce-shared");
     final String transport = variant.startsWith("ipc") ? "ipc" : "udp";
     final boolean combine = variant.equals("ipc-combine");
     final int rows = variant.equals("ipc-single-copy") || combine ? 1024 : 64;
@@ -52,7 +55,7 @@ class ProcessFaultTest {
               a.add("epoch=" + EPOCH);
               a.add("timeoutMs=" + TIMEOUT_MS);
               a.add("workload=fault");
-              a.add("op=allscan");
+              a.add("op=" + (allReduce ? "allreduce-shared" : "allscan"));
               a.add("rows=" + rows);
               a.add("shared=" + combine);
               a.add("termLength=" + (1 << 20));
@@ -110,7 +113,10 @@ class ProcessFaultTest {
             elapsedMs <= TIMEOUT_MS + 1000,
             "rank " + e.getKey() + " took " + elapsedMs + " ms: " + msg);
         assertTrue(msg.contains("io.seqpar.collectives.exceptions."), msg);
-        assertTrue(msg.contains("allscan fwd: rank=" + e.getKey()), msg);
+        assertTrue(
+            msg.contains(
+                (allReduce ? "allreduce(shared)" : "allscan fwd") + ": rank=" + e.getKey()),
+            msg);
         assertTrue(msg.contains("epoch=" + EPOCH), msg);
         assertTrue(msg.matches(".*(waited|after) \\d+ ms.*"), msg);
       }

@@ -24,7 +24,8 @@ import java.lang.foreign.MemorySegment;
  * block to r+1, r+2, …, r+P−1 (staggered so not every rank feeds rank 0 first). Same bytes as the
  * ring, {@code α + (P−1)β·blockBytes} when links run in parallel, and no rank waits on a chain.
  *
- * <p>{@link ExchangePattern#HALVING} is AllReduce's; asked of AllGather it runs the ring.
+ * <p>{@link ExchangePattern#HALVING} and {@link ExchangePattern#SHARED} are AllReduce's; asked of
+ * AllGather, halving runs the ring and shared runs {@link ExchangePattern#gatherDefault}.
  */
 public final class AllGather extends AbstractCollective {
   private final ExchangePattern pattern;
@@ -44,7 +45,12 @@ public final class AllGather extends AbstractCollective {
 
   public AllGather(final Communicator comm, final ExchangePattern pattern) {
     super(comm);
-    this.pattern = pattern == ExchangePattern.HALVING ? ExchangePattern.RING : pattern;
+    this.pattern =
+        pattern == ExchangePattern.HALVING
+            ? ExchangePattern.RING
+            : pattern == ExchangePattern.SHARED
+                ? ExchangePattern.gatherDefault(comm.oversubscribed())
+                : pattern;
     recvOps = new int[Math.max(1, ranks - 1)];
     sendOps = new int[Math.max(1, ranks - 1)];
   }

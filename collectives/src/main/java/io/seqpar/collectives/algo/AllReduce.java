@@ -51,6 +51,14 @@ import java.lang.foreign.MemorySegment;
  * (tags 0..2L−1). Each float is summed by one rank per step along a tree fixed by its index, and
  * the owner's final sum is copied to everyone, so all ranks hold identical bits.
  *
+ * <p><b>Shared staging</b> ({@link ExchangePattern#SHARED}, ranks of one host over Aeron IPC;
+ * elsewhere {@link ExchangePattern#reduceMessageDefault}): no messages. Each rank copies its window
+ * into its slot of a mapping the host's ranks share; once all have, whichever ranks are running
+ * claim chunks and sum them in rank order; once all chunks are summed every rank copies the result
+ * back ({@link SharedStaging}). Where ranks outnumber cores this needs each rank scheduled about
+ * twice per call, the ring 2(P − 1) times. Every float is summed in rank order by one rank, so all
+ * ranks hold identical bits, and windows give the bits of a whole call.
+ *
  * <p><b>Windows</b> ({@link #start(MemorySegment, int, int, int)}): floats {@code [from, to)} of a
  * {@code count}-float buffer, reduced with the algorithm and the chunks of the whole buffer, each
  * message cut to its chunk's part of the window and skipped (on both ends) where that part is
@@ -75,6 +83,8 @@ public final class AllReduce extends AbstractCollective {
   private final int[] segFrom;
   private final int[] segTo;
   private final MemorySegment scratch;
+  // SHARED: the staging area the host's ranks share; null for every other pattern.
+  private final SharedStaging staging;
   private final int[] ops;
   private int opCount;
   private MemorySegment data;
@@ -106,7 +116,8 @@ public final class AllReduce extends AbstractCollective {
   /**
    * @param pattern of the large-buffer path; scratch is one chunk for {@link ExchangePattern#RING},
    *     P chunks (≈ maxBytes) for {@link ExchangePattern#DIRECT} and half of maxBytes for {@link
-   *     ExchangePattern#HALVING}
+   *     ExchangePattern#HALVING}; {@link ExchangePattern#SHARED} maps P + 1 slots of maxBytes that
+   *     the host's ranks share (the k-th AllReduce each rank creates meets the k-th of the others)
    */
   public AllReduce(
       final Communicator comm,
@@ -116,15 +127,26 @@ public final class AllReduce extends AbstractCollective {
     super(comm);
     this.maxBytes = maxBytes;
     this.smallBytes = smallBytes;
-    this.pattern = pattern;
-    final long smallScratch = (long) Math.min(smallBytes, maxBytes) * ranks;
+    final MemorySegment shared =
+        pattern == ExchangePattern.SHARED && comm.ranks() > 1
+            ? comm.groupMemory("allreduce", SharedStaging.bytesFor(comm.ranks(), maxBytes))
+            : null;
+    this.staging =
+        shared == null ? null : SharedStaging.over(shared, comm.rank(), comm.ranks(), maxBytes);
+    this.pattern =
+        pattern != ExchangePattern.SHARED || staging != null
+            ? pattern
+            : ExchangePattern.reduceMessageDefault(comm.oversubscribed(), comm.ranks(), maxBytes);
+    final long smallScratch = staging != null ? 0 : (long) Math.min(smallBytes, maxBytes) * ranks;
     this.slotBytes = ((long) maxBytes / Float.BYTES / Math.max(1, ranks) + 1) * Float.BYTES;
     this.levels = Integer.bitCount(ranks) == 1 ? Integer.numberOfTrailingZeros(ranks) : 0;
-    this.halving = pattern == ExchangePattern.HALVING && levels > 0;
+    this.halving = this.pattern == ExchangePattern.HALVING && levels > 0;
     final long largeScratch =
-        pattern == ExchangePattern.DIRECT
-            ? slotBytes * ranks
-            : halving ? ((long) maxBytes / Float.BYTES / 2 + 1) * Float.BYTES : slotBytes;
+        staging != null
+            ? 0
+            : this.pattern == ExchangePattern.DIRECT
+                ? slotBytes * ranks
+                : halving ? ((long) maxBytes / Float.BYTES / 2 + 1) * Float.BYTES : slotBytes;
     this.segFrom = new int[levels + 1];
     this.segTo = new int[levels + 1];
     this.scratch =
@@ -166,14 +188,16 @@ public final class AllReduce extends AbstractCollective {
       throw new IllegalArgumentException(
           "allreduce: window [" + from + ", " + to + ") outside [0, " + count + ")");
     }
-    small = bytes <= smallBytes || count < ranks;
+    small = staging == null && (bytes <= smallBytes || count < ranks);
     final long seq =
         begin(
-            small
-                ? "allreduce(one-round)"
-                : pattern == ExchangePattern.DIRECT
-                    ? "allreduce(direct)"
-                    : halving ? "allreduce(halving)" : "allreduce(ring)");
+            staging != null
+                ? "allreduce(shared)"
+                : small
+                    ? "allreduce(one-round)"
+                    : pattern == ExchangePattern.DIRECT
+                        ? "allreduce(direct)"
+                        : halving ? "allreduce(halving)" : "allreduce(ring)");
     this.data = data;
     this.count = count;
     this.from = from;
@@ -183,6 +207,13 @@ public final class AllReduce extends AbstractCollective {
     if (ranks == 1 || from == to) {
       finished = true;
       completeLocally();
+      return;
+    }
+    if (staging != null) {
+      staging.arrive(seq, rank, data, from, to - from);
+      if (staging.firstMissing(seq) < 0) {
+        comm.ringAll(); // the last to arrive: wake the ranks that sleep waiting for it
+      }
       return;
     }
     if (small) {
@@ -401,10 +432,59 @@ public final class AllReduce extends AbstractCollective {
     }
   }
 
+  /**
+   * The shared path: once every rank arrived, sum unclaimed chunks; once all are summed, copy the
+   * result out. Whoever sums the last chunk wakes the ranks asleep on their doorbells.
+   */
+  private int doSharedWork() {
+    if (staging.firstMissing(sequence()) >= 0) {
+      return 0;
+    }
+    final int work = staging.sumChunks();
+    if (staging.lastSummed) {
+      comm.ringAll();
+    }
+    if (!staging.summed()) {
+      return work;
+    }
+    staging.copyResult(data, from);
+    finished = true;
+    return work + 1;
+  }
+
+  @Override
+  public boolean hasLocalWork() {
+    return staging != null
+        && isActive()
+        && !finished
+        && staging.firstMissing(sequence()) < 0
+        && (staging.chunksLeft() || staging.summed());
+  }
+
+  @Override
+  public int awaitedRank() {
+    if (staging == null || finished) {
+      return -1;
+    }
+    final int missing = staging.firstMissing(sequence());
+    return missing >= 0 ? missing : ANY_RANK;
+  }
+
+  @Override
+  public String awaited() {
+    final int missing = awaitedRank();
+    return missing >= 0
+        ? "rank=" + missing + " to arrive in the shared staging area"
+        : "the group to sum the shared staging area";
+  }
+
   @Override
   protected int doWork() {
     if (finished) {
       return 0;
+    }
+    if (staging != null) {
+      return doSharedWork();
     }
     if (small) {
       if (!allOpsComplete()) {
@@ -469,6 +549,9 @@ public final class AllReduce extends AbstractCollective {
 
   @Override
   protected void releaseOps() {
+    if (staging != null) {
+      return;
+    }
     if (small || pattern == ExchangePattern.DIRECT) {
       releaseAllOps();
     }

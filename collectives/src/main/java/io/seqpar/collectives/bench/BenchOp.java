@@ -55,7 +55,7 @@ public enum BenchOp {
       case CHAIN -> "lasp1-chain";
       case TREE -> "hillis-steele-tree";
       case RING -> "ring-sendrecv";
-      case ALLREDUCE -> "one-round<=64KiB," + p;
+      case ALLREDUCE -> pattern == ExchangePattern.SHARED ? p : "one-round<=64KiB," + p;
       case ALLGATHER_RAW -> p;
     };
   }

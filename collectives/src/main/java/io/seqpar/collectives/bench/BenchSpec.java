@@ -80,29 +80,41 @@ public record BenchSpec(
 
   /**
    * The algorithm reported for the sweep: {@link BenchOp#algorithm} of its pattern, or, where the
-   * default AllReduce halves its smaller sizes, the rule.
+   * default AllReduce changes pattern with the size, the rule (e.g. {@code shared<=4MiB,ring}).
    */
   public String algorithmFor(final boolean oversubscribed, final int ranks) {
-    if (op == BenchOp.ALLREDUCE
-        && pattern == null
-        && ExchangePattern.reduceDefault(oversubscribed, ranks, 0) == ExchangePattern.HALVING) {
-      return op.algorithm(ExchangePattern.HALVING)
+    if (op == BenchOp.ALLREDUCE && pattern == null && oversubscribed) {
+      final long sharedMax =
+          ranks >= 8
+              ? ExchangePattern.SHARED_MAX_BYTES
+              : ExchangePattern.SHARED_FEW_RANKS_MAX_BYTES;
+      final ExchangePattern above =
+          ExchangePattern.reduceMessageDefault(true, ranks, sharedMax + 1);
+      return op.algorithm(ExchangePattern.SHARED)
           + "<="
-          + (ExchangePattern.HALVING_MAX_BYTES >> 20)
-          + "MiB,ring";
+          + sizeName(sharedMax)
+          + (above == ExchangePattern.HALVING
+              ? ",halving<=" + sizeName(ExchangePattern.HALVING_MAX_BYTES)
+              : "")
+          + ",ring";
     }
     return op.algorithm(patternFor(oversubscribed, ranks, maxBytes));
   }
 
+  private static String sizeName(final long bytes) {
+    return bytes >= 1 << 20 ? (bytes >> 20) + "MiB" : (bytes >> 10) + "KiB";
+  }
+
   /**
-   * {@code ring}, {@code direct} or {@code halving}; anything else (the CLI allows only "auto") is
-   * null.
+   * {@code ring}, {@code direct}, {@code halving} or {@code shared}; anything else (the CLI allows
+   * only "auto") is null.
    */
   public static ExchangePattern parsePattern(final String name) {
     return switch (name) {
       case "ring" -> ExchangePattern.RING;
       case "direct" -> ExchangePattern.DIRECT;
       case "halving" -> ExchangePattern.HALVING;
+      case "shared" -> ExchangePattern.SHARED;
       default -> null;
     };
   }

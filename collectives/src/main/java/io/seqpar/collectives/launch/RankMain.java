@@ -2,10 +2,12 @@ package io.seqpar.collectives.launch;
 
 import io.seqpar.collectives.CollectiveCounter;
 import io.seqpar.collectives.Communicator;
+import io.seqpar.collectives.ExchangePattern;
 import io.seqpar.collectives.ScanAlgorithm;
 import io.seqpar.collectives.ScanCollective;
 import io.seqpar.collectives.ScanDirection;
 import io.seqpar.collectives.ScanShape;
+import io.seqpar.collectives.algo.AllReduce;
 import io.seqpar.collectives.bench.BenchSpec;
 import io.seqpar.collectives.bench.BenchWorkload;
 import java.io.PrintStream;
@@ -43,6 +45,26 @@ public final class RankMain {
     int code = 0;
     try {
       final Communicator comm = boot.connect(out, 1001);
+      if ("fault".equals(a.get("workload")) && "allreduce-shared".equals(a.get("op"))) {
+        // AllReduces of 256 KiB through the staging area the host's ranks share.
+        final int count = 64 * 1024;
+        final AllReduce allReduce =
+            new AllReduce(
+                comm, count * Float.BYTES, AllReduce.DEFAULT_SMALL_BYTES, ExchangePattern.SHARED);
+        if (allReduce.pattern() != ExchangePattern.SHARED) {
+          throw new IllegalStateException("no shared staging: " + allReduce.pattern());
+        }
+        final MemorySegment data = Arena.ofAuto().allocate((long) count * Float.BYTES, 64);
+        int done = 0;
+        while (true) {
+          t0 = System.nanoTime();
+          allReduce.start(data, count);
+          allReduce.await();
+          if (++done == 3) {
+            out.println("READY " + rank + " copied=0 combined=0");
+          }
+        }
+      }
       if ("fault".equals(a.get("workload"))) {
         // rows=1024: 256 KiB states, blocks of 64 KiB (single copy between IPC ranks).
         final ScanShape shape =

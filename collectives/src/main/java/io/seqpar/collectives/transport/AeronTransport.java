@@ -108,6 +108,7 @@ public final class AeronTransport implements Transport {
   private final Adapter adapter = new Adapter();
   private int maxFrameLength;
   private Doorbell doorbell;
+  private final java.lang.foreign.Arena groupArena = java.lang.foreign.Arena.ofShared();
   private RendezvousBoard board;
   private SharedWindows windows;
   private boolean closed;
@@ -231,6 +232,29 @@ public final class AeronTransport implements Transport {
     } catch (final java.io.IOException e) {
       throw new SeqparException(
           "connect: rank=" + ctx.rank + " cannot map the doorbell in " + ctx.aeronDir, e);
+    }
+  }
+
+  /**
+   * IPC only: a file {@code seqpar-<name>-<job>-<epoch>-<stream>} in the shared driver directory,
+   * mapped until close. Null when the directory lacks {@code bytes} of free space: a mapping past a
+   * full {@code /dev/shm} would kill the process with SIGBUS at first touch, not fail here.
+   */
+  @Override
+  public java.lang.foreign.MemorySegment groupMemory(final String name, final long bytes) {
+    if (ctx.kind != Kind.IPC || closed) {
+      return null;
+    }
+    final java.nio.file.Path dir = java.nio.file.Path.of(ctx.aeronDir);
+    final java.nio.file.Path file = dir.resolve(sharedFileName(name));
+    try {
+      if (!java.nio.file.Files.exists(file)
+          && java.nio.file.Files.getFileStore(dir).getUsableSpace() < bytes) {
+        return null;
+      }
+      return io.seqpar.tensor.Libc.mapShared(file, bytes, groupArena);
+    } catch (final java.io.IOException e) {
+      return null;
     }
   }
 
@@ -458,6 +482,7 @@ public final class AeronTransport implements Transport {
       CloseHelper.quietClose(doorbell);
       CloseHelper.quietClose(windows);
       CloseHelper.quietClose(board);
+      groupArena.close();
     }
   }
 

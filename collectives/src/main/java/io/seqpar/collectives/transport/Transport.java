@@ -81,6 +81,15 @@ public interface Transport extends AutoCloseable {
     return null;
   }
 
+  /**
+   * Memory every rank of this group on this host maps read-write under {@code name} (zeroes where
+   * never written), for collectives that meet in shared memory; null when the transport has none
+   * (UDP, in-memory) or it cannot be made. Ranks that pass the same name get the same memory.
+   */
+  default java.lang.foreign.MemorySegment groupMemory(final String name, final long bytes) {
+    return null;
+  }
+
   /** True once {@code peer} is known to be gone (closed, killed, or its link timed out). */
   boolean isPeerLost(int peer);
 

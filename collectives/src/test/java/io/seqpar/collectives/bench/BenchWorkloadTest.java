@@ -73,9 +73,11 @@ class BenchWorkloadTest {
     assertEquals(ExchangePattern.RING, gather.patternFor(false, 4, 4 * KIB));
     assertEquals("direct", BenchOp.ALLGATHER_RAW.algorithm(gather.patternFor(true, 4, 4 * KIB)));
     final BenchSpec reduce = spec(BenchOp.ALLREDUCE, 4 * KIB, 4 * KIB, 0, 0);
-    assertEquals(ExchangePattern.RING, reduce.patternFor(true, 4, 4 * KIB));
+    assertEquals(ExchangePattern.SHARED, reduce.patternFor(true, 4, 4 * KIB));
+    assertEquals(ExchangePattern.RING, reduce.patternFor(false, 4, 4 * KIB));
+    assertEquals("shared", BenchOp.ALLREDUCE.algorithm(reduce.patternFor(true, 4, 4 * KIB)));
     assertEquals(
-        "one-round<=64KiB,ring", BenchOp.ALLREDUCE.algorithm(reduce.patternFor(true, 4, 4 * KIB)));
+        "one-round<=64KiB,ring", BenchOp.ALLREDUCE.algorithm(reduce.patternFor(false, 4, 4 * KIB)));
     final BenchSpec forced =
         new BenchSpec(BenchOp.ALLGATHER_RAW, 4, 4, 2, 1, 1, 0, 0, ExchangePattern.RING);
     assertEquals(ExchangePattern.RING, forced.patternFor(true, 4, 4));
@@ -83,10 +85,13 @@ class BenchWorkloadTest {
     assertEquals("zeco-allscan", BenchOp.ALLSCAN.algorithm(null));
     assertNull(BenchSpec.parsePattern("auto"));
     assertEquals(ExchangePattern.HALVING, BenchSpec.parsePattern("halving"));
-    assertEquals(ExchangePattern.HALVING, reduce.patternFor(true, 8, 256 * KIB));
-    assertEquals(ExchangePattern.RING, reduce.patternFor(true, 8, 4096 * KIB));
+    assertEquals(ExchangePattern.SHARED, BenchSpec.parsePattern("shared"));
+    assertEquals(ExchangePattern.SHARED, reduce.patternFor(true, 8, 4096 * KIB));
+    assertEquals(ExchangePattern.RING, reduce.patternFor(true, 8, 8192 * KIB));
+    assertEquals(ExchangePattern.RING, reduce.patternFor(true, 4, 1024 * KIB));
     assertEquals(ExchangePattern.RING, reduce.patternFor(false, 8, 256 * KIB));
-    assertEquals("one-round<=64KiB,halving<=1MiB,ring", reduce.algorithmFor(true, 8));
-    assertEquals("one-round<=64KiB,ring", reduce.algorithmFor(true, 4));
+    assertEquals("shared<=4MiB,ring", reduce.algorithmFor(true, 8));
+    assertEquals("shared<=256KiB,ring", reduce.algorithmFor(true, 4));
+    assertEquals("one-round<=64KiB,ring", reduce.algorithmFor(false, 8));
   }
 }

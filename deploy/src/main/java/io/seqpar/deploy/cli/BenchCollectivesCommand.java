@@ -124,10 +124,12 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
       paramLabel = "P",
       description =
           "AllGather/AllReduce exchange pattern: ring, direct, halving (AllReduce, power-of-two"
-              + " ranks; AllGather runs the ring), or auto = each collective's default"
-              + " (AllGather: direct when ranks outnumber cores, else ring; AllReduce: halving up"
-              + " to 1 MiB when ranks outnumber cores and are a power of two >= 8, else ring)"
-              + " (default: ${DEFAULT-VALUE}).")
+              + " ranks; AllGather runs the ring), shared (AllReduce through a staging area the"
+              + " ranks of one host share, ipc only; elsewhere, and for AllGather, the default"
+              + " by messages), or auto = each collective's default (AllGather: direct when"
+              + " ranks outnumber cores, else ring; AllReduce when ranks outnumber cores: shared"
+              + " up to 4 MiB at >= 8 ranks and 256 KiB below, then halving up to 1 MiB for a"
+              + " power of two >= 8, else ring) (default: ${DEFAULT-VALUE}).")
   String pattern;
 
   @Option(
@@ -240,8 +242,8 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
     if (jitWarmup < 0 || jitWarmup > 1_000_000) {
       throw bad("--jit-warmup", jitWarmup, "0..1000000");
     }
-    if (!List.of("ring", "direct", "halving", "auto").contains(pattern)) {
-      throw bad("--pattern", pattern, "ring|direct|halving|auto");
+    if (!List.of("ring", "direct", "halving", "shared", "auto").contains(pattern)) {
+      throw bad("--pattern", pattern, "ring|direct|halving|shared|auto");
     }
     resolvedTermLength =
         termLength.equalsIgnoreCase("auto")

@@ -1,0 +1,194 @@
+package io.seqpar.collectives.algo;
+
+import io.seqpar.tensor.FloatSums;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The memory and the protocol of {@link io.seqpar.collectives.ExchangePattern#SHARED}: one
+ * read-write mapping every rank of the host shares, where ranks leave their input, whichever ranks
+ * are running sum it chunk by chunk, and every rank copies the sum back.
+ *
+ * <pre>
+ *   [ arrived[q]: int64 call sequence, 64 bytes apart, q &lt; P ][ slot bytes ][ claim ][ done ]
+ *   [ slot 0 | slot 1 | … | slot P−1 | result ]            (each slot {@code slotBytes}, 4 KiB aligned)
+ *
+ *   start (rank r, call s):  copy the window into slot r;  arrived[r] = s (release)
+ *   once arrived[q] = s for every q:
+ *     claim chunk c (tagged counter) → result[c] = slot_0[c] + slot_1[c] + … (rank order);  done++
+ *   once done = chunks:  copy result into the window;  the call is complete
+ * </pre>
+ *
+ * Arrivals hold the call sequence + 1 (a fresh mapping reads 0). Counters hold {@code ((call
+ * sequence + 1) mod 2³²) << 32 | count}, so a new call starts from 0 without anyone resetting them.
+ * Reuse is safe without more synchronisation: a rank writes its slot for the next call only after
+ * it saw every chunk of this one summed (no one reads the slots any more), and the next call's sums
+ * start only once every rank arrived at it, i.e. after every rank copied this call's result out.
+ */
+final class SharedStaging {
+  /** Floats one claim sums: 16 KiB per slot, small enough that two running ranks share the work. */
+  static final int CHUNK_FLOATS = 4096;
+
+  private static final int LINE = 64;
+  private static final long PAGE = 4096;
+  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+  private final MemorySegment memory;
+  private final int ranks;
+  private final long slotBytes;
+  private final long slotsAt;
+  private final long slotBytesAt;
+  private final long claimAt;
+  private final long doneAt;
+  private long tag;
+
+  /** Set by {@link #sumChunks} when the chunk it summed last completed the call. */
+  boolean lastSummed;
+
+  private int chunks;
+  private int floats;
+
+  private SharedStaging(final MemorySegment memory, final int ranks, final long slotBytes) {
+    this.memory = memory;
+    this.ranks = ranks;
+    this.slotBytes = slotBytes;
+    this.slotBytesAt = (long) ranks * LINE;
+    this.claimAt = slotBytesAt + LINE;
+    this.doneAt = claimAt + LINE;
+    this.slotsAt = roundUp(doneAt + LINE, PAGE);
+  }
+
+  /** Bytes of the mapping for {@code ranks} slots of {@code maxBytes}. */
+  static long bytesFor(final int ranks, final long maxBytes) {
+    final long slot = roundUp(Math.max(maxBytes, Float.BYTES), PAGE);
+    return roundUp((long) ranks * LINE + 3L * LINE, PAGE) + (ranks + 1L) * slot;
+  }
+
+  /**
+   * Lays the protocol over {@code memory} ({@link #bytesFor} bytes). Every rank must pass the same
+   * {@code maxBytes}: the first records it, the others compare.
+   *
+   * @throws IllegalStateException naming both sizes when a rank of the group recorded another
+   */
+  static SharedStaging over(
+      final MemorySegment memory, final int rank, final int ranks, final long maxBytes) {
+    final long slot = roundUp(Math.max(maxBytes, Float.BYTES), PAGE);
+    final SharedStaging s = new SharedStaging(memory, ranks, slot);
+    final long seen = (long) LONG.compareAndExchange(memory, s.slotBytesAt, 0L, slot);
+    if (seen != 0 && seen != slot) {
+      throw new IllegalStateException(
+          "allreduce(shared): rank="
+              + rank
+              + " has slots of "
+              + slot
+              + " bytes, the group's staging area was made with "
+              + seen
+              + " (every rank must pass the same maxBytes)");
+    }
+    return s;
+  }
+
+  /**
+   * Begins call {@code seq}: rank {@code rank}'s {@code n} floats at {@code dataAt} into its slot.
+   */
+  void arrive(
+      final long seq, final int rank, final MemorySegment data, final long dataAt, final int n) {
+    tag = (seq + 1) & 0xffff_ffffL;
+    floats = n;
+    chunks = (n + CHUNK_FLOATS - 1) / CHUNK_FLOATS;
+    MemorySegment.copy(
+        data, dataAt * Float.BYTES, memory, slotsAt + rank * slotBytes, (long) n * Float.BYTES);
+    LONG.setRelease(memory, (long) rank * LINE, seq + 1); // + 1: a fresh mapping reads 0
+  }
+
+  /**
+   * The first rank that has not arrived at call {@code seq}, or −1 when all have. A rank already in
+   * a later call counts as arrived: it left this one after every chunk was summed, and waiting for
+   * its mark to equal this call's would wait forever.
+   */
+  int firstMissing(final long seq) {
+    for (int q = 0; q < ranks; q++) {
+      if ((long) LONG.getAcquire(memory, (long) q * LINE) < seq + 1) {
+        return q;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether a chunk is left to claim. */
+  boolean chunksLeft() {
+    return count(claimAt) < chunks;
+  }
+
+  /** Whether every chunk of the current call is summed. */
+  boolean summed() {
+    return count(doneAt) >= chunks;
+  }
+
+  /**
+   * Claims and sums chunks until none is left; returns how many this rank summed, and sets {@code
+   * lastSummed} when it summed the call's final chunk (the caller wakes the sleepers).
+   */
+  int sumChunks() {
+    lastSummed = false;
+    int summed = 0;
+    int c;
+    while ((c = increment(claimAt, chunks)) >= 0) {
+      final int lo = c * CHUNK_FLOATS;
+      final int len = Math.min(CHUNK_FLOATS, floats - lo);
+      final long result = slotsAt + ranks * slotBytes;
+      MemorySegment.copy(
+          memory,
+          slotsAt + (long) lo * Float.BYTES,
+          memory,
+          result + (long) lo * Float.BYTES,
+          (long) len * Float.BYTES);
+      for (int q = 1; q < ranks; q++) {
+        FloatSums.addInto(
+            memory,
+            result / Float.BYTES + lo,
+            memory,
+            (slotsAt + q * slotBytes) / Float.BYTES + lo,
+            len);
+      }
+      summed++;
+      lastSummed = increment(doneAt, Integer.MAX_VALUE) + 1 == chunks;
+    }
+    return summed;
+  }
+
+  /** Copies the summed result into {@code data} at {@code dataAt}. */
+  void copyResult(final MemorySegment data, final long dataAt) {
+    MemorySegment.copy(
+        memory,
+        slotsAt + ranks * slotBytes,
+        data,
+        dataAt * Float.BYTES,
+        (long) floats * Float.BYTES);
+  }
+
+  /** The count of the current call in the tagged counter at {@code at}. */
+  private long count(final long at) {
+    final long w = (long) LONG.getVolatile(memory, at);
+    return (w >>> 32) == tag ? w & 0xffff_ffffL : 0;
+  }
+
+  /** Increments the tagged counter at {@code at} below {@code limit}; its old count, or −1. */
+  private int increment(final long at, final int limit) {
+    while (true) {
+      final long w = (long) LONG.getVolatile(memory, at);
+      final long c = (w >>> 32) == tag ? w & 0xffff_ffffL : 0;
+      if (c >= limit) {
+        return -1;
+      }
+      if (LONG.compareAndSet(memory, at, w, (tag << 32) | (c + 1))) {
+        return (int) c;
+      }
+    }
+  }
+
+  private static long roundUp(final long v, final long to) {
+    return (v + to - 1) / to * to;
+  }
+}
