@@ -152,7 +152,6 @@ public final class Communicator implements AutoCloseable {
   private int faultBlamed;
   private int faultKind;
   private long nextSequence;
-  private int groupMemories;
   private boolean closed;
 
   public Communicator(final Transport transport, final CollectiveContext ctx) {
@@ -317,13 +316,19 @@ public final class Communicator implements AutoCloseable {
     String awaited();
   }
 
+  /** Whether {@link #groupMemory} can work: every rank of the group maps one host's memory. */
+  public boolean sharesMemory() {
+    return transport.sharesMemory();
+  }
+
   /**
-   * The next group memory of {@code kind} ({@link Transport#groupMemory}), or null when the
-   * transport has none. The k-th call on every rank names the same memory, so ranks must create the
-   * collectives that use it in the same order (as they must call collectives in the same order).
+   * Memory the ranks of this host share under {@code name} ({@link Transport#groupMemory}), or null
+   * when the transport has none or it cannot be made. Callers agree on a name no earlier group
+   * used: a group restarted by the launcher keeps job, epoch and driver directory, so a reused name
+   * would hold the last attempt's state.
    */
-  public MemorySegment groupMemory(final String kind, final long bytes) {
-    return transport.groupMemory(kind + "-" + groupMemories++, bytes);
+  public MemorySegment groupMemory(final String name, final long bytes) {
+    return transport.groupMemory(name, bytes);
   }
 
   /** Wakes every peer asleep on its doorbell (a collective in shared memory finished a phase). */

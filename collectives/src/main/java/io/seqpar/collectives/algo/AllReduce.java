@@ -103,7 +103,9 @@ public final class AllReduce extends AbstractCollective {
   }
 
   /**
-   * With {@link ExchangePattern#reduceDefault} for the communicator's host and {@code maxBytes}.
+   * With {@link ExchangePattern#reduceDefault} for the communicator's host and {@code maxBytes}
+   * (collective where that is {@link ExchangePattern#SHARED} and the ranks share memory: see
+   * below).
    */
   public AllReduce(final Communicator comm, final int maxBytes, final int smallBytes) {
     this(
@@ -117,7 +119,8 @@ public final class AllReduce extends AbstractCollective {
    * @param pattern of the large-buffer path; scratch is one chunk for {@link ExchangePattern#RING},
    *     P chunks (≈ maxBytes) for {@link ExchangePattern#DIRECT} and half of maxBytes for {@link
    *     ExchangePattern#HALVING}; {@link ExchangePattern#SHARED} maps P + 1 slots of maxBytes that
-   *     the host's ranks share (the k-th AllReduce each rank creates meets the k-th of the others)
+   *     the host's ranks share, and then construction is collective: the ranks agree on the area
+   *     with one broadcast (the k-th AllReduce each rank creates meets the k-th of the others)
    */
   public AllReduce(
       final Communicator comm,
@@ -127,12 +130,7 @@ public final class AllReduce extends AbstractCollective {
     super(comm);
     this.maxBytes = maxBytes;
     this.smallBytes = smallBytes;
-    final MemorySegment shared =
-        pattern == ExchangePattern.SHARED && comm.ranks() > 1
-            ? comm.groupMemory("allreduce", SharedStaging.bytesFor(comm.ranks(), maxBytes))
-            : null;
-    this.staging =
-        shared == null ? null : SharedStaging.over(shared, comm.rank(), comm.ranks(), maxBytes);
+    this.staging = pattern == ExchangePattern.SHARED ? SharedStaging.open(comm, maxBytes) : null;
     this.pattern =
         pattern != ExchangePattern.SHARED || staging != null
             ? pattern

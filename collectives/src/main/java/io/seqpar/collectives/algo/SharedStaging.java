@@ -1,9 +1,12 @@
 package io.seqpar.collectives.algo;
 
+import io.seqpar.collectives.Communicator;
 import io.seqpar.tensor.FloatSums;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The memory and the protocol of {@link io.seqpar.collectives.ExchangePattern#SHARED}: one
@@ -57,6 +60,54 @@ final class SharedStaging {
     this.claimAt = slotBytesAt + LINE;
     this.doneAt = claimAt + LINE;
     this.slotsAt = roundUp(doneAt + LINE, PAGE);
+  }
+
+  /**
+   * Maps a fresh staging area for {@code maxBytes} per rank, or returns null on every rank when the
+   * group cannot share one. Collective: every rank of {@code comm} calls it at the same point. Rank
+   * 0 names the area with a random nonce, maps it and broadcasts the nonce (0: none could be made),
+   * so all ranks agree on whether staging runs, and a group restarted with the same job, epoch and
+   * driver directory never meets an earlier attempt's marks and counters.
+   *
+   * @throws IllegalStateException when rank 0 made the area and this rank cannot map it
+   */
+  static SharedStaging open(final Communicator comm, final long maxBytes) {
+    if (comm.ranks() < 2 || !comm.sharesMemory()) {
+      return null;
+    }
+    final long bytes = bytesFor(comm.ranks(), maxBytes);
+    final MemorySegment nonce = Arena.ofAuto().allocate(Long.BYTES, Long.BYTES);
+    MemorySegment memory = null;
+    if (comm.rank() == 0) {
+      final long n = ThreadLocalRandom.current().nextLong() | 1; // never 0
+      memory = comm.groupMemory(name(n), bytes);
+      nonce.set(ValueLayout.JAVA_LONG, 0, memory == null ? 0 : n);
+    }
+    final Broadcast agree = new Broadcast(comm);
+    agree.start(nonce, Long.BYTES, 0);
+    agree.await();
+    final long n = nonce.get(ValueLayout.JAVA_LONG, 0);
+    if (n == 0) {
+      return null;
+    }
+    if (memory == null) {
+      memory = comm.groupMemory(name(n), bytes);
+      if (memory == null) {
+        throw new IllegalStateException(
+            "allreduce(shared): rank="
+                + comm.rank()
+                + " cannot map the staging area "
+                + name(n)
+                + " of "
+                + bytes
+                + " bytes that rank 0 made (is /dev/shm full?)");
+      }
+    }
+    return over(memory, comm.rank(), comm.ranks(), maxBytes);
+  }
+
+  private static String name(final long nonce) {
+    return "allreduce-" + Long.toHexString(nonce);
   }
 
   /** Bytes of the mapping for {@code ranks} slots of {@code maxBytes}. */

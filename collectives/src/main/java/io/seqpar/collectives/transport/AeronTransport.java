@@ -109,6 +109,7 @@ public final class AeronTransport implements Transport {
   private int maxFrameLength;
   private Doorbell doorbell;
   private final java.lang.foreign.Arena groupArena = java.lang.foreign.Arena.ofShared();
+  private final java.util.List<java.nio.file.Path> groupFiles = new java.util.ArrayList<>();
   private RendezvousBoard board;
   private SharedWindows windows;
   private boolean closed;
@@ -235,10 +236,16 @@ public final class AeronTransport implements Transport {
     }
   }
 
+  @Override
+  public boolean sharesMemory() {
+    return ctx.kind == Kind.IPC;
+  }
+
   /**
    * IPC only: a file {@code seqpar-<name>-<job>-<epoch>-<stream>} in the shared driver directory,
-   * mapped until close. Null when the directory lacks {@code bytes} of free space: a mapping past a
-   * full {@code /dev/shm} would kill the process with SIGBUS at first touch, not fail here.
+   * mapped until close and then deleted (a peer that still maps it keeps its mapping). Null when
+   * the directory lacks {@code bytes} of free space: a mapping past a full {@code /dev/shm} would
+   * kill the process with SIGBUS at first touch, not fail here.
    */
   @Override
   public java.lang.foreign.MemorySegment groupMemory(final String name, final long bytes) {
@@ -252,7 +259,10 @@ public final class AeronTransport implements Transport {
           && java.nio.file.Files.getFileStore(dir).getUsableSpace() < bytes) {
         return null;
       }
-      return io.seqpar.tensor.Libc.mapShared(file, bytes, groupArena);
+      final java.lang.foreign.MemorySegment mapped =
+          io.seqpar.tensor.Libc.mapShared(file, bytes, groupArena);
+      groupFiles.add(file);
+      return mapped;
     } catch (final java.io.IOException e) {
       return null;
     }
@@ -483,6 +493,13 @@ public final class AeronTransport implements Transport {
       CloseHelper.quietClose(windows);
       CloseHelper.quietClose(board);
       groupArena.close();
+      for (final java.nio.file.Path f : groupFiles) {
+        try {
+          java.nio.file.Files.deleteIfExists(f);
+        } catch (final java.io.IOException e) {
+          // best effort: the driver directory goes when the driver stops
+        }
+      }
     }
   }
 

@@ -82,9 +82,18 @@ public interface Transport extends AutoCloseable {
   }
 
   /**
+   * Whether {@link #groupMemory} can work here: every rank of the group is on this host and maps
+   * the same directory. The same answer on every rank of a group.
+   */
+  default boolean sharesMemory() {
+    return false;
+  }
+
+  /**
    * Memory every rank of this group on this host maps read-write under {@code name} (zeroes where
    * never written), for collectives that meet in shared memory; null when the transport has none
-   * (UDP, in-memory) or it cannot be made. Ranks that pass the same name get the same memory.
+   * (UDP, in-memory) or it cannot be made. Ranks that pass the same name get the same memory, and
+   * it outlives this endpoint's close only while another rank still maps it.
    */
   default java.lang.foreign.MemorySegment groupMemory(final String name, final long bytes) {
     return null;
