@@ -17,8 +17,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *   [ arrived[q]: int64 call sequence, 64 bytes apart, q &lt; P ][ slot bytes ][ claim ][ done ]
  *   [ slot 0 | slot 1 | … | slot P−1 | result ]            (each slot {@code slotBytes}, 4 KiB aligned)
  *
- *   start (rank r, call s):  copy the window into slot r;  arrived[r] = s (release)
- *   once arrived[q] = s for every q:
+ *   start (rank r, call s):  copy the window into slot r;  arrived[r] = s + 1 (release)
+ *   once arrived[q] ≥ s + 1 for every q (a rank already in a later call has left this one):
  *     claim chunk c (tagged counter) → result[c] = slot_0[c] + slot_1[c] + … (rank order);  done++
  *   once done = chunks:  copy result into the window;  the call is complete
  * </pre>
