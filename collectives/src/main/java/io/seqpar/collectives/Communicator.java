@@ -1010,9 +1010,15 @@ public final class Communicator implements AutoCloseable {
     if (faultReporter >= 0) {
       throw reportedFault(opName, seq, now - startNs);
     }
+    // A lost peer fails the wait if this rank has posted operations with it, or if the collective
+    // waits on it (or on any rank) in shared memory.
+    final int awaited = local == null ? -1 : local.awaitedRank();
     for (int p = 0; p < ranks; p++) {
-      if ((recvHead[p] != recvTail[p] || sendHead[p] != sendTail[p])
-          && (transport.isPeerLost(p) || goneWhileCopying[p])) {
+      final boolean posted = recvHead[p] != recvTail[p] || sendHead[p] != sendTail[p];
+      final boolean awaitedHere =
+          p != rank && awaited != -1 && (awaited == p || awaited == LocalWait.ANY_RANK);
+      if ((posted && (transport.isPeerLost(p) || goneWhileCopying[p]))
+          || (awaitedHere && transport.isPeerLost(p))) {
         announceFault(p, FAULT_LOST);
         throw new PeerLostException(
             opName
@@ -1023,28 +1029,9 @@ public final class Communicator implements AutoCloseable {
                 + " after "
                 + TimeUnit.NANOSECONDS.toMillis(now - startNs)
                 + " ms waiting "
-                + (recvHead[p] != recvTail[p] ? "for a message from" : "to send to")
-                + " it (seq="
-                + seq
-                + " epoch="
-                + ctx.epoch()
-                + ")");
-      }
-    }
-    final int awaited = local == null ? -1 : local.awaitedRank();
-    for (int p = 0; p < ranks && awaited != -1; p++) {
-      if (p != rank && (awaited == p || awaited == LocalWait.ANY_RANK) && transport.isPeerLost(p)) {
-        announceFault(p, FAULT_LOST);
-        throw new PeerLostException(
-            opName
-                + ": rank="
-                + rank
-                + " lost rank="
-                + p
-                + " after "
-                + TimeUnit.NANOSECONDS.toMillis(now - startNs)
-                + " ms waiting for "
-                + local.awaited()
+                + (!posted
+                    ? "for " + local.awaited()
+                    : recvHead[p] != recvTail[p] ? "for a message from it" : "to send to it")
                 + " (seq="
                 + seq
                 + " epoch="
