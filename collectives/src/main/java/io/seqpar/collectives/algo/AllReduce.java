@@ -439,11 +439,11 @@ public final class AllReduce extends AbstractCollective {
       return 0;
     }
     final int work = staging.sumChunks();
-    if (staging.lastSummed) {
-      comm.ringAll();
-    }
     if (!staging.summed()) {
       return work;
+    }
+    if (work > 0) {
+      comm.ringAll(); // this rank summed the last chunks (or some, beside the one that did)
     }
     staging.copyResult(data, from);
     finished = true;
@@ -452,11 +452,7 @@ public final class AllReduce extends AbstractCollective {
 
   @Override
   public boolean hasLocalWork() {
-    return staging != null
-        && isActive()
-        && !finished
-        && staging.firstMissing(sequence()) < 0
-        && (staging.chunksLeft() || staging.summed());
+    return staging != null && isActive() && !finished && staging.ready(sequence());
   }
 
   @Override

@@ -46,9 +46,6 @@ final class SharedStaging {
   private final long doneAt;
   private long tag;
 
-  /** Set by {@link #sumChunks} when the chunk it summed last completed the call. */
-  boolean lastSummed;
-
   private int chunks;
   private int floats;
 
@@ -167,6 +164,14 @@ final class SharedStaging {
     return -1;
   }
 
+  /**
+   * Whether a rank in call {@code seq} has work now: every rank arrived, and a chunk is left to
+   * claim or all are summed (the result is ready to copy).
+   */
+  boolean ready(final long seq) {
+    return firstMissing(seq) < 0 && (chunksLeft() || summed());
+  }
+
   /** Whether a chunk is left to claim. */
   boolean chunksLeft() {
     return count(claimAt) < chunks;
@@ -177,12 +182,8 @@ final class SharedStaging {
     return count(doneAt) >= chunks;
   }
 
-  /**
-   * Claims and sums chunks until none is left; returns how many this rank summed, and sets {@code
-   * lastSummed} when it summed the call's final chunk (the caller wakes the sleepers).
-   */
+  /** Claims and sums chunks until none is left; returns how many this rank summed. */
   int sumChunks() {
-    lastSummed = false;
     int summed = 0;
     int c;
     while ((c = increment(claimAt, chunks)) >= 0) {
@@ -204,7 +205,7 @@ final class SharedStaging {
             len);
       }
       summed++;
-      lastSummed = increment(doneAt, Integer.MAX_VALUE) + 1 == chunks;
+      increment(doneAt, Integer.MAX_VALUE);
     }
     return summed;
   }

@@ -38,6 +38,7 @@ class SharedStagingTest {
       for (int r = 0; r < RANKS - 1; r++) {
         staging[r].arrive(seq, r, data[r], 0, n);
         assertEquals(r + 1, staging[r].firstMissing(seq), "call " + seq);
+        assertFalse(staging[r].ready(seq), "call " + seq);
         if (r == 0 && seq > 0) {
           // Rank 0 is in the next call: to a rank still polling the last one it has arrived.
           assertEquals(-1, staging[1].firstMissing(seq - 1));
@@ -47,11 +48,13 @@ class SharedStagingTest {
       assertEquals(-1, staging[0].firstMissing(seq));
       assertTrue(staging[1].chunksLeft());
       assertFalse(staging[1].summed());
-      // Rank 1 sums everything; rank 2 finds nothing left and is not the one to wake the others.
+      assertTrue(staging[2].ready(seq));
+      // Rank 1 sums everything; rank 2 finds nothing left, and the result is ready for all.
       assertEquals(3, staging[1].sumChunks());
-      assertTrue(staging[1].lastSummed);
+      assertTrue(staging[1].summed());
+      assertFalse(staging[2].chunksLeft());
       assertEquals(0, staging[2].sumChunks());
-      assertFalse(staging[2].lastSummed);
+      assertTrue(staging[2].ready(seq));
       final float[] expected = new float[n];
       for (int i = 0; i < n; i++) {
         float acc = data[0].getAtIndex(ValueLayout.JAVA_FLOAT, i);
