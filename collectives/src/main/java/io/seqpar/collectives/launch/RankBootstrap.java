@@ -4,6 +4,7 @@ import io.seqpar.collectives.CollectiveContext;
 import io.seqpar.collectives.Communicator;
 import io.seqpar.collectives.algo.Barrier;
 import io.seqpar.collectives.transport.AeronTransport;
+import io.seqpar.collectives.transport.CoreBinding;
 import io.seqpar.collectives.transport.EmbeddedDriver;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -90,6 +91,13 @@ public final class RankBootstrap implements AutoCloseable {
       throw new IllegalStateException("expected PEERS line, got " + peers);
     }
     transport.connect(peers.substring(6).split(","), TimeUnit.SECONDS.toNanos(60));
+    if (!udp) {
+      // After the transport's threads exist, which keep the process's mask.
+      final int cpu = CoreBinding.bindIfOwnCore(rank, ranks);
+      if (cpu >= 0) {
+        System.err.println("rank " + rank + ": collectives thread bound to cpu " + cpu);
+      }
+    }
     comm =
         new Communicator(
             transport,

@@ -100,7 +100,7 @@ public final class EmbeddedDriver implements AutoCloseable {
 
   /** Whether {@code localRanks} ranks on this host outnumber its cores. */
   public static boolean oversubscribed(final int localRanks) {
-    return localRanks > Runtime.getRuntime().availableProcessors();
+    return localRanks > CoreBinding.hostCores();
   }
 
   private static long[] idleParameters(final int localRanks) {

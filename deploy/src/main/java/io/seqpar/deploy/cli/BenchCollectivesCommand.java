@@ -9,6 +9,7 @@ import io.seqpar.collectives.bench.BenchSpec;
 import io.seqpar.collectives.bench.BenchWorkload;
 import io.seqpar.collectives.launch.RankProcessGroup;
 import io.seqpar.collectives.transport.AeronTransport;
+import io.seqpar.collectives.transport.CoreBinding;
 import io.seqpar.collectives.transport.EmbeddedDriver;
 import io.seqpar.collectives.transport.InMemoryTransport;
 import java.io.PrintWriter;
@@ -275,6 +276,7 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     final BenchSpec benchSpec = validate();
+    CoreBinding.enabled(EnvSupport.variable(CoreBinding.ENV)); // a bad value is a usage error
     final int localRanks = transport.equals("ipc") ? ranks : 1; // as the ranks count themselves
     final BenchReport report =
         new BenchReport(

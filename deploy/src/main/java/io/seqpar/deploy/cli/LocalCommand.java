@@ -1,6 +1,7 @@
 package io.seqpar.deploy.cli;
 
 import io.seqpar.InvalidInputException;
+import io.seqpar.collectives.transport.CoreBinding;
 import io.seqpar.collectives.transport.EmbeddedDriver;
 import io.seqpar.coordinator.job.JobSpecParser;
 import io.seqpar.coordinator.job.JobSpecValidator;
@@ -88,6 +89,7 @@ public final class LocalCommand implements Callable<Integer> {
           "--transport: '" + transport + "' is not allowed (allowed: ipc|udp)");
     }
     // Everything the user gave is checked before any directory or process exists.
+    CoreBinding.enabled(EnvSupport.variable(CoreBinding.ENV)); // a bad value is a usage error
     final JobSpec fromFile = job.spec();
     final int n =
         workers != null

@@ -1,6 +1,7 @@
 package io.seqpar.deploy.cli;
 
 import io.seqpar.InvalidInputException;
+import io.seqpar.collectives.transport.CoreBinding;
 import io.seqpar.config.SeqparContext;
 import io.seqpar.worker.runtime.WorkerRuntime;
 import java.io.PrintStream;
@@ -59,6 +60,7 @@ public final class WorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     final SeqparContext ctx = EnvSupport.context().role(SeqparContext.Role.WORKER);
+    CoreBinding.enabled(EnvSupport.variable(CoreBinding.ENV)); // a bad value is a usage error
     if (rank != null) {
       ctx.rank(rank);
     }

@@ -7,7 +7,9 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -51,6 +53,22 @@ class BenchCollectivesCommandTest {
     assertTrue(
         term.err().contains("--term-length: 3M is out of range (allowed: auto or a power of two"),
         term.err());
+  }
+
+  @Test
+  void rejectsABadCoreBindingSettingWithExitTwo() {
+    final Map<String, String> env = new HashMap<>(System.getenv());
+    env.put("SEQPAR_BIND", "cores");
+    EnvSupport.overrideForTests(env);
+    try {
+      final Result r =
+          run("bench", "collectives", "--op", "ring", "--transport", "inmem", "--max-bytes", "4K");
+      assertEquals(2, r.code(), r.err());
+      assertTrue(
+          r.err().contains("SEQPAR_BIND: 'cores' is not allowed (allowed: core|none)"), r.err());
+    } finally {
+      EnvSupport.overrideForTests(System.getenv());
+    }
   }
 
   @Test

@@ -4,6 +4,7 @@ import io.seqpar.collectives.CollectiveContext;
 import io.seqpar.collectives.Communicator;
 import io.seqpar.collectives.algo.Barrier;
 import io.seqpar.collectives.transport.AeronTransport;
+import io.seqpar.collectives.transport.CoreBinding;
 import io.seqpar.collectives.transport.EmbeddedDriver;
 import io.seqpar.config.SeqparContext;
 import io.seqpar.proto.v1.PeerInfo;
@@ -21,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  * dropped.
  */
 public final class DataPlane implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(DataPlane.class.getName());
+
   private final EmbeddedDriver driver;
   private final AeronTransport transport;
   private final boolean udp;
@@ -88,6 +91,15 @@ public final class DataPlane implements AutoCloseable {
     transport
         .fence(jobId, epoch)
         .connect(endpoints, TimeUnit.MILLISECONDS.toNanos(connectTimeoutMs));
+    if (!udp) {
+      // The thread that trains and runs the collectives gets a core of its own when every
+      // worker of this host can have one (CoreBinding); the transport's threads, started above,
+      // keep the process's mask.
+      final int cpu = CoreBinding.bindIfOwnCore(reg.getRank(), worldSize);
+      if (cpu >= 0) {
+        LOG.log(System.Logger.Level.INFO, "rank {0}: bound to cpu {1}", reg.getRank(), cpu);
+      }
+    }
     comm =
         new Communicator(
             transport,

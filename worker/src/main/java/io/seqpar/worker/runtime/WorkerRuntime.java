@@ -5,6 +5,7 @@ import io.grpc.ManagedChannel;
 import io.seqpar.SeqparException;
 import io.seqpar.checkpoint.CheckpointStore;
 import io.seqpar.collectives.Communicator;
+import io.seqpar.collectives.transport.CoreBinding;
 import io.seqpar.config.SeqparContext;
 import io.seqpar.proto.v1.CheckpointReport;
 import io.seqpar.proto.v1.CollectiveTiming;
@@ -263,7 +264,7 @@ public final class WorkerRuntime {
 
   private static WorkerCapabilities capabilities() {
     return WorkerCapabilities.newBuilder()
-        .setCpuCores(Runtime.getRuntime().availableProcessors())
+        .setCpuCores(CoreBinding.hostCores())
         .setMemoryBytes(Runtime.getRuntime().maxMemory())
         .addTransports("aeron-udp")
         .addTransports("aeron-ipc")
