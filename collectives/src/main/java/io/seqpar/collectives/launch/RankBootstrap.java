@@ -91,12 +91,12 @@ public final class RankBootstrap implements AutoCloseable {
       throw new IllegalStateException("expected PEERS line, got " + peers);
     }
     transport.connect(peers.substring(6).split(","), TimeUnit.SECONDS.toNanos(60));
-    if (!udp) {
-      // After the transport's threads exist, which keep the process's mask.
-      final int cpu = CoreBinding.bindIfOwnCore(rank, ranks);
-      if (cpu >= 0) {
-        System.err.println("rank " + rank + ": collectives thread bound to cpu " + cpu);
-      }
+    // UDP ranks may be on other hosts: one per host as far as this one can tell.
+    final int localRanks = udp ? 1 : ranks;
+    // After the transport's threads exist, which keep the process's mask.
+    final int cpu = CoreBinding.bindIfOwnCore(rank, localRanks);
+    if (cpu >= 0) {
+      System.err.println("rank " + rank + ": collectives thread bound to cpu " + cpu);
     }
     comm =
         new Communicator(
@@ -105,8 +105,8 @@ public final class RankBootstrap implements AutoCloseable {
                 .jobId(jobId())
                 .epoch(epoch())
                 .timeoutNs(timeoutNs)
-                .localRanks(udp ? 1 : ranks)
-                .idleStrategy(EmbeddedDriver.idleStrategyFor(udp ? 1 : ranks)));
+                .localRanks(localRanks)
+                .idleStrategy(EmbeddedDriver.idleStrategyFor(localRanks)));
     new Barrier(comm).run();
     return comm;
   }

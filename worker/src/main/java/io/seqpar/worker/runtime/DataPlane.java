@@ -91,14 +91,13 @@ public final class DataPlane implements AutoCloseable {
     transport
         .fence(jobId, epoch)
         .connect(endpoints, TimeUnit.MILLISECONDS.toNanos(connectTimeoutMs));
-    if (!udp) {
-      // The thread that trains and runs the collectives gets a core of its own when every
-      // worker of this host can have one (CoreBinding); the transport's threads, started above,
-      // keep the process's mask.
-      final int cpu = CoreBinding.bindIfOwnCore(reg.getRank(), worldSize);
-      if (cpu >= 0) {
-        LOG.log(System.Logger.Level.INFO, "rank {0}: bound to cpu {1}", reg.getRank(), cpu);
-      }
+    final int localRanks = udp ? 1 : worldSize;
+    // The thread that trains and runs the collectives gets a core of its own when every worker
+    // of this host can have one (CoreBinding); the transport's threads, started above, keep the
+    // process's mask.
+    final int cpu = CoreBinding.bindIfOwnCore(reg.getRank(), localRanks);
+    if (cpu >= 0) {
+      LOG.log(System.Logger.Level.INFO, "rank {0}: bound to cpu {1}", reg.getRank(), cpu);
     }
     comm =
         new Communicator(
@@ -107,8 +106,8 @@ public final class DataPlane implements AutoCloseable {
                 .jobId(jobId)
                 .epoch(epoch)
                 .timeoutNs(TimeUnit.MILLISECONDS.toNanos(timeoutMs))
-                .localRanks(udp ? 1 : worldSize)
-                .idleStrategy(EmbeddedDriver.idleStrategyFor(udp ? 1 : worldSize)));
+                .localRanks(localRanks)
+                .idleStrategy(EmbeddedDriver.idleStrategyFor(localRanks)));
     new Barrier(comm).run();
     return comm;
   }
