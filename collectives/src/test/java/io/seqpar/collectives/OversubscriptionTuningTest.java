@@ -96,4 +96,16 @@ class OversubscriptionTuningTest {
     final String alone = EmbeddedDriver.idleDescription(1);
     assertTrue(alone.contains("maxParkPeriodNs=100000"), alone);
   }
+
+  @Test
+  void driverServingMoreRanksThanCoresYieldsLessAndParksLonger() {
+    final String crowded = EmbeddedDriver.driverIdleStrategy(CORES + 1).toString();
+    assertTrue(crowded.contains("maxSpins=10"), crowded);
+    assertTrue(crowded.contains("maxYields=100,"), crowded);
+    assertTrue(crowded.contains("minParkPeriodNs=100000"), crowded);
+    assertTrue(crowded.contains("maxParkPeriodNs=1000000"), crowded);
+    final String alone = EmbeddedDriver.driverIdleStrategy(CORES).toString();
+    assertEquals(EmbeddedDriver.parkingIdleStrategy().toString(), alone);
+    assertTrue(alone.contains("maxYields=1000,"), alone);
+  }
 }

@@ -283,7 +283,13 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
             benchSpec,
             transport,
             ranks,
-            EmbeddedDriver.idleDescription(localRanks),
+            EmbeddedDriver.idleDescription(localRanks)
+                + (transport.equals("ipc")
+                    ? " driver="
+                        + EmbeddedDriver.driverIdleStrategy(localRanks)
+                            .toString()
+                            .replace("BackoffIdleStrategy", "Backoff")
+                    : ""),
             EmbeddedDriver.oversubscribed(localRanks),
             transport.equals("inmem") ? 0 : resolvedTermLength);
     if (transport.equals("inmem")) {
@@ -367,7 +373,7 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
 
   private void runProcesses(final BenchSpec benchSpec, final BenchReport report) {
     final EmbeddedDriver driver =
-        transport.equals("ipc") ? EmbeddedDriver.launchUnique("seqpar-bench") : null;
+        transport.equals("ipc") ? EmbeddedDriver.launchUnique("seqpar-bench", ranks) : null;
     try (RankProcessGroup g =
         RankProcessGroup.start(
             ranks,

@@ -151,7 +151,7 @@ public final class LocalCommand implements Callable<Integer> {
         transport.equals("ipc")
             // Beside, not under, the children's scratch root: the group removes that root after
             // every attempt, and the driver must outlive restarts.
-            ? EmbeddedDriver.launch(run.shmRoot() + "-driver")
+            ? EmbeddedDriver.launch(run.shmRoot() + "-driver", n)
             : null;
     final Progress progress = Progress.forConsole(out);
     final long t0 = System.nanoTime();

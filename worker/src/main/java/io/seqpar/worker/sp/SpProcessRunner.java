@@ -89,7 +89,7 @@ public final class SpProcessRunner {
       throw new IllegalArgumentException("transport '" + transport + "' (allowed: ipc, udp)");
     }
     final EmbeddedDriver driver =
-        transport.equals("ipc") ? EmbeddedDriver.launchUnique("seqpar-sp") : null;
+        transport.equals("ipc") ? EmbeddedDriver.launchUnique("seqpar-sp", ranks) : null;
     try (RankProcessGroup g =
         RankProcessGroup.start(
             ranks,
