@@ -19,6 +19,7 @@ import io.seqpar.worker.train.StepStats;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,6 +33,7 @@ import java.util.concurrent.TimeUnit;
  *   heartbeats + event watch in the background
  *   for each step: train, [checkpoint → commit], report
  *   rank 0 saves --save; the last report completes the job
+ *   wait for the job's end, then close the data plane       (deadline)
  * </pre>
  *
  * An ABORT from the coordinator, a lost coordinator, or a failed collective ends the rank: the
@@ -55,6 +57,8 @@ public final class WorkerRuntime {
   private final String workerId;
   private final StepListener stepListener;
   private volatile String abortReason;
+  // Counted down when the coordinator ends the job (completed, failed or cancelled).
+  private final CountDownLatch jobEnded = new CountDownLatch(1);
   private volatile Thread trainingThread;
 
   /** Receives one line per finished step (the CLI prints them). */
@@ -91,10 +95,16 @@ public final class WorkerRuntime {
                 @Override
                 public void onAbort(final String reason) {
                   abortReason = reason;
+                  jobEnded.countDown();
                   final Thread t = trainingThread;
                   if (t != null) {
                     t.interrupt();
                   }
+                }
+
+                @Override
+                public void onShutdown(final String reason) {
+                  jobEnded.countDown();
                 }
               });
       final RegisterResponse reg =
@@ -118,6 +128,7 @@ public final class WorkerRuntime {
           plane.connect(reg, CONNECT_TIMEOUT_MS, spec.getControl().getCollectiveTimeoutMs());
       try {
         train(client, reg, spec, comm);
+        awaitJobEnd(reg.getRank(), spec.getControl().getCollectiveTimeoutMs());
       } finally {
         // An abort interrupted this thread to break a collective wait; clear it so the data
         // plane (Aeron client, driver) can close cleanly.
@@ -196,6 +207,30 @@ public final class WorkerRuntime {
               s, steps, loss, session.tokensPerStep() / sec, report.getExposedCommSeconds() / sec);
         }
       }
+    }
+  }
+
+  /**
+   * After this rank's last report: waits, at most {@code timeoutMs}, for the coordinator to end the
+   * job before the data plane closes. A rank's last collective completes once its own part is done;
+   * over UDP its last frames may still be on their way to a slower peer, and closing the embedded
+   * driver drops them, so that peer failed its last step with this rank "lost" (seen in CI: a
+   * 3-rank local run over UDP, rank 2 waiting 96 ms in its last AllReduce for rank 1, which had
+   * exited). The job completes only when every rank has reported its last step, i.e. has received
+   * everything.
+   */
+  private void awaitJobEnd(final int rank, final long timeoutMs) {
+    final long waitMs = timeoutMs > 0 ? timeoutMs : 30_000;
+    try {
+      if (!jobEnded.await(waitMs, TimeUnit.MILLISECONDS)) {
+        LOG.log(
+            Level.WARNING,
+            "rank {0}: the job did not end within {1} ms of this rank''s last step; closing",
+            rank,
+            Long.toString(waitMs));
+      }
+    } catch (final InterruptedException e) {
+      // Aborted meanwhile: the job is over either way.
     }
   }
 
