@@ -140,7 +140,15 @@ public final class EmbeddedDriver implements AutoCloseable {
 
   /** How {@link #idleStrategyFor(int)} is configured for {@code localRanks}, for headers. */
   public static String idleDescription(final int localRanks) {
-    final IdleStrategy s = idleStrategyFor(localRanks);
+    return describe(idleStrategyFor(localRanks));
+  }
+
+  /** How {@link #driverIdleStrategy(int)} is configured for {@code localRanks}, for headers. */
+  public static String driverIdleDescription(final int localRanks) {
+    return describe(driverIdleStrategy(localRanks));
+  }
+
+  private static String describe(final IdleStrategy s) {
     return s.toString().replace("BackoffIdleStrategy", "Backoff");
   }
 

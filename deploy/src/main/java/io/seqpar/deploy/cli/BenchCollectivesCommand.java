@@ -285,10 +285,7 @@ public final class BenchCollectivesCommand implements Callable<Integer> {
             ranks,
             EmbeddedDriver.idleDescription(localRanks)
                 + (transport.equals("ipc")
-                    ? " driver="
-                        + EmbeddedDriver.driverIdleStrategy(localRanks)
-                            .toString()
-                            .replace("BackoffIdleStrategy", "Backoff")
+                    ? " driver=" + EmbeddedDriver.driverIdleDescription(localRanks)
                     : ""),
             EmbeddedDriver.oversubscribed(localRanks),
             transport.equals("inmem") ? 0 : resolvedTermLength);
