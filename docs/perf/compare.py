@@ -7,11 +7,17 @@ ratio = anchor median time / seqpar median time (> 1: seqpar faster).
 import csv, glob, json, os, sys
 
 sq, an = sys.argv[1], sys.argv[2]
-seq = {}
-for f in glob.glob(os.path.join(sq, "*.jsonl")):
-    for line in open(f):
-        r = json.loads(line)
-        seq[(r["op"], r["ranks"], r["bytes"])] = r
+def load(d):
+    out = {}
+    for f in glob.glob(os.path.join(d, "*.jsonl")):
+        for line in open(f):
+            r = json.loads(line)
+            out[(r["op"], r["ranks"], r["bytes"])] = r
+    return out
+
+# Ratio runs in SEQPAR_DIR, the P = 8 scan comparison in SEQPAR_DIR/p8 (older runs: one directory).
+seq = load(sq)
+p8 = load(os.path.join(sq, "p8")) or seq
 anchor = {}
 for name in ("mpi.csv", "gloo.csv"):
     p = os.path.join(an, name)
@@ -42,7 +48,7 @@ print()
 print("| P=8 scan | bytes/rank | allscan us | allgather us | chain us | tree us | allscan busbw GB/s |")
 print("|---|---|---|---|---|---|---|")
 for b in (64 << 10, 256 << 10, 1 << 20, 4 << 20):
-    vals = [seq.get((op, 8, b)) for op in ("allscan", "allgather", "chain", "tree")]
+    vals = [p8.get((op, 8, b)) for op in ("allscan", "allgather", "chain", "tree")]
     cells = [f"{v['time_us_median']:.1f}" if v else "n/a" for v in vals]
     bw = f"{vals[0]['busbw_GBps']:.3f}" if vals[0] else "n/a"
     print(f"| 8 | {kib(b)} | " + " | ".join(cells) + f" | {bw} |")
