@@ -1,9 +1,14 @@
 package io.seqpar.collectives.transport;
 
+import io.aeron.CncFileDescriptor;
+import io.aeron.CommonContext;
 import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
+import java.io.File;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.agrona.IoUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -13,6 +18,12 @@ import org.agrona.concurrent.IdleStrategy;
  * busy-spin, so several ranks can share two cores), a unique directory under {@code /dev/shm}
  * deleted on start and shutdown, and liveness timeouts lowered from Aeron's 10 s so a killed peer
  * is noticed in a few seconds (the collective's own deadline is the backstop).
+ *
+ * <p>The directory holds the term buffers of every link (hundreds of MB at P = 8), so it must not
+ * outlive the process: {@link #close()} deletes it, a shutdown hook does the same when the process
+ * ends by SIGTERM or Ctrl-C (which run hooks, not {@code finally} blocks), and each launch first
+ * removes what killed drivers (SIGKILL runs nothing) left beside it ({@link
+ * #removeStaleDirectories}).
  */
 public final class EmbeddedDriver implements AutoCloseable {
   /** Image liveness and publication connection timeout: how soon a silent peer counts as gone. */
@@ -21,10 +32,27 @@ public final class EmbeddedDriver implements AutoCloseable {
   /** Client liveness: how soon the driver reaps a killed client's publications. */
   public static final long CLIENT_LIVENESS_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(4);
 
+  /** Only directories unchanged for this long are judged by {@link #removeStaleDirectories}. */
+  public static final long STALE_MIN_AGE_MS = TimeUnit.SECONDS.toMillis(60);
+
+  /**
+   * A driver whose heartbeat is older than this is dead. Ours beat every 100 ms ({@code
+   * timerIntervalNs}); 30 s leaves room for a starved or briefly stopped process.
+   */
+  public static final long STALE_DRIVER_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(30);
+
+  /** Every directory this project's drivers use starts with this. */
+  static final String OWN_PREFIX = "seqpar-";
+
   private final MediaDriver driver;
+  private final Thread onExit;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private EmbeddedDriver(final MediaDriver driver) {
     this.driver = driver;
+    // A bench launcher ended by SIGTERM left its 727 MB directory (P = 8) in /dev/shm.
+    this.onExit = new Thread(this::shutDown, "seqpar-driver-exit");
+    Runtime.getRuntime().addShutdownHook(onExit);
   }
 
   /** Backoff parameters of {@link #parkingIdleStrategy()}: spins, yields, min and max park (ns). */
@@ -174,6 +202,10 @@ public final class EmbeddedDriver implements AutoCloseable {
    * rank processes of this host, idling as {@link #driverIdleStrategy} says for them.
    */
   public static EmbeddedDriver launch(final String aeronDir, final int localRanks) {
+    final File parent = new File(aeronDir).getAbsoluteFile().getParentFile();
+    if (parent != null) {
+      removeStaleDirectories(parent, STALE_MIN_AGE_MS, STALE_DRIVER_TIMEOUT_MS);
+    }
     final MediaDriver.Context ctx =
         new MediaDriver.Context()
             .aeronDirectoryName(aeronDir)
@@ -206,8 +238,59 @@ public final class EmbeddedDriver implements AutoCloseable {
     return driver.aeronDirectoryName();
   }
 
+  /**
+   * Deletes the directories under {@code base} that drivers of this project left when their process
+   * was killed: named {@code seqpar-…}, unchanged for {@code minAgeMs} (a driver still starting is
+   * never judged), and holding a {@code cnc.dat} whose driver has not beaten its heartbeat for
+   * {@code driverTimeoutMs}. A directory without a {@code cnc.dat}, or one that cannot be read, is
+   * left alone. Safe to race with other processes doing the same.
+   *
+   * @return how many directories were removed
+   */
+  public static int removeStaleDirectories(
+      final File base, final long minAgeMs, final long driverTimeoutMs) {
+    final File[] entries = base.listFiles((d, name) -> name.startsWith(OWN_PREFIX));
+    if (entries == null) {
+      return 0;
+    }
+    int removed = 0;
+    final long nowMs = System.currentTimeMillis();
+    for (final File dir : entries) {
+      if (isDeadDriverDirectory(dir, nowMs, minAgeMs, driverTimeoutMs)) {
+        IoUtil.delete(dir, true);
+        removed += dir.exists() ? 0 : 1;
+      }
+    }
+    return removed;
+  }
+
+  private static boolean isDeadDriverDirectory(
+      final File dir, final long nowMs, final long minAgeMs, final long driverTimeoutMs) {
+    final File cnc = new File(dir, CncFileDescriptor.CNC_FILE);
+    if (!dir.isDirectory() || !cnc.isFile() || nowMs - dir.lastModified() < minAgeMs) {
+      return false;
+    }
+    try {
+      return !CommonContext.isDriverActive(dir, driverTimeoutMs, message -> {});
+    } catch (final RuntimeException e) {
+      return false; // half-written or unreadable: not ours to judge
+    }
+  }
+
+  /** Closes the driver and deletes its directory; later calls do nothing. */
   @Override
   public void close() {
-    driver.close();
+    try {
+      Runtime.getRuntime().removeShutdownHook(onExit);
+    } catch (final IllegalStateException e) {
+      // The JVM is shutting down: the hook closes the driver (or has).
+    }
+    shutDown();
+  }
+
+  private void shutDown() {
+    if (closed.compareAndSet(false, true)) {
+      driver.close();
+    }
   }
 }
