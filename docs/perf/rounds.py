@@ -99,7 +99,7 @@ def interval(samples):
     return f"{boot[int(0.025 * len(boot))]:.2f}-{boot[int(0.975 * len(boot)) - 1]:.2f}"
 
 runs_col = " | 95%, runs resampled" if per_run else ""
-print("| seqpar op | P | bytes/rank | anchor | target | rounds | met | geo-mean ratio | 95% bootstrap | Wilcoxon p"
+print("| seqpar op | P | bytes/rank | anchor | target | rounds | met | geo-mean ratio | 95%, rounds resampled | Wilcoxon p"
       + runs_col + " |")
 print("|---|---|---|---|---|---|---|---|---|---|" + ("---|" if per_run else ""))
 for op, p, b, impl, aop, target, rs in pooled:
